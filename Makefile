@@ -1,0 +1,32 @@
+# mvorch: build, test, demo. `make test` and `make demo` install what they need.
+GO      ?= go
+BIN     := bin/mvorch
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build deps test vet demo lab-down bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mvorch
+
+deps:
+	testbed/install-deps
+
+vet:
+	$(GO) vet ./...
+
+# Every test, lab tests included (they need root; under CI=true they must run).
+test: deps vet
+	$(GO) test -count=1 -timeout 80m ./...
+
+# Bring up a 2-host lab and run mvorch on it; the lab stays up afterwards.
+demo: deps build
+	testbed/demo
+
+lab-down:
+	testbed/lab down
+
+clean:
+	rm -rf bin

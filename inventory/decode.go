@@ -1,0 +1,352 @@
+package inventory
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The document is decoded into a generic tree first and read from there by
+// hand, rather than into tagged structs: a struct decode stops at the first
+// wrong type and places it by key name only, so the third [[host]]'s error
+// would point at whichever host came last. Reading by hand reports every
+// wrong type and unknown key with its own line.
+
+// decoder holds what every problem needs: the file and where keys are.
+type decoder struct {
+	file     string
+	lines    map[string]int // key path -> line; nil when positions are unknown
+	problems Problems
+}
+
+// line finds the line of key, or of its nearest parent that is written in
+// the document (a missing key is reported at its table's header).
+func (d *decoder) line(key string) int {
+	for ; key != ""; key = parentKey(key) {
+		if n, ok := d.lines[key]; ok {
+			return n
+		}
+	}
+	return 0
+}
+
+// parentKey drops the last part of a key path: vlan[1].hosts.a -> vlan[1].hosts -> vlan[1] -> vlan.
+func parentKey(key string) string {
+	cut, quoted := 0, false
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == '.' || c == '['):
+			cut = i
+		}
+	}
+	return key[:cut]
+}
+
+// report records a problem with key; value is the decoded TOML value, or nil
+// when the problem is not about one value.
+func (d *decoder) report(key string, value any, msg string) {
+	d.problems = append(d.problems, Problem{File: d.file, Line: d.line(key), Key: key, Value: render(value), Msg: msg})
+}
+
+// where names another entry in a message so that it can be found: "host[1], line 12".
+func (d *decoder) where(key string) string {
+	if n := d.line(key); n > 0 {
+		return fmt.Sprintf("%s, line %d", key, n)
+	}
+	return key
+}
+
+// render writes a scalar in TOML syntax; tables and arrays are left out
+// because a message about them names the key, and the line shows the rest.
+func render(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case fmt.Stringer:
+		return v.String()
+	}
+	return ""
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []map[string]any, []any:
+		return "an array"
+	case time.Time, fmt.Stringer:
+		return "a date/time"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// table reads one TOML table and remembers which keys were asked for, so
+// that whatever is left over is an unknown key.
+type table struct {
+	d       *decoder
+	path    string // "host[1]"; "" for the top level
+	kind    string // "[[host]]", for messages
+	m       map[string]any
+	present bool
+	asked   []string
+}
+
+func (t *table) key(name string) string { return joinKey(t.path, name) }
+
+func (t *table) get(name string) (any, bool) {
+	t.asked = append(t.asked, name)
+	v, ok := t.m[name]
+	return v, ok
+}
+
+func (t *table) has(name string) bool {
+	_, ok := t.m[name]
+	return ok
+}
+
+func (t *table) wrongType(name string, v any, want string) {
+	t.d.report(t.key(name), v, fmt.Sprintf("must be %s, not %s", want, typeName(v)))
+}
+
+// need reports a required key that is missing, at the table's own line.
+func (t *table) need(name, why string) {
+	if !t.has(name) {
+		t.d.report(t.key(name), nil, fmt.Sprintf("missing; every %s needs %s", t.kind, why))
+	}
+}
+
+// str returns a string value ("" when absent or of another type); check,
+// if given, says what is wrong with it. A value that fails its check is
+// still returned so that references to it resolve and one mistake is not
+// reported again as an unknown reference.
+func (t *table) str(name string, check func(string) string) string {
+	v, ok := t.get(name)
+	if !ok {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.wrongType(name, v, "a string")
+		return ""
+	}
+	if check != nil {
+		if msg := check(s); msg != "" {
+			t.d.report(t.key(name), v, msg)
+		}
+	}
+	return s
+}
+
+// strOr is str with a default for an absent key.
+func (t *table) strOr(name, def string, check func(string) string) string {
+	if !t.has(name) {
+		t.get(name)
+		return def
+	}
+	return t.str(name, check)
+}
+
+// integer returns an integer within lo..hi, or 0; outOfRange completes the
+// message for a value outside it.
+func (t *table) integer(name string, lo, hi int, outOfRange string) int {
+	v, ok := t.get(name)
+	if !ok {
+		return 0
+	}
+	n, ok := v.(int64)
+	if !ok {
+		t.wrongType(name, v, "an integer")
+		return 0
+	}
+	if n < int64(lo) || n > int64(hi) {
+		t.d.report(t.key(name), v, "out of range; "+outOfRange)
+		return 0
+	}
+	return int(n)
+}
+
+func (t *table) port(name string) int {
+	return t.integer(name, 1, 65535, "a port is 1..65535")
+}
+
+// boolean returns nil when the key is absent, so a default can apply.
+func (t *table) boolean(name string) *bool {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		t.wrongType(name, v, "true or false")
+		return nil
+	}
+	return &b
+}
+
+// ipv4 returns a valid IPv4 address, or the zero Addr.
+func (t *table) ipv4(name string) netip.Addr {
+	var a netip.Addr
+	t.str(name, func(s string) (msg string) {
+		a, msg = parseIPv4(s)
+		return msg
+	})
+	return a
+}
+
+// prefix returns a valid IPv4 prefix, or the zero Prefix; check adds what
+// the caller needs beyond the syntax.
+func (t *table) prefix(name string, check func(netip.Prefix) string) netip.Prefix {
+	var p netip.Prefix
+	t.str(name, func(s string) string {
+		parsed, msg := parseIPv4Prefix(s)
+		if msg == "" && check != nil {
+			msg = check(parsed)
+		}
+		if msg == "" {
+			p = parsed
+		}
+		return msg
+	})
+	return p
+}
+
+// sub returns the table under name. It is never nil, so callers read an
+// absent table like an empty one; present says whether it was written.
+func (t *table) sub(name, kind string) *table {
+	sub := &table{d: t.d, path: t.key(name), kind: kind, m: map[string]any{}}
+	v, ok := t.get(name)
+	if !ok {
+		return sub
+	}
+	switch m := v.(type) {
+	case map[string]any:
+		sub.m, sub.present = m, true
+	case []map[string]any:
+		t.d.report(sub.path, nil, fmt.Sprintf("must be a single table: write %s, not [%s]", kind, kind))
+	default:
+		t.wrongType(name, v, fmt.Sprintf("a table: write %s on a line of its own, then its keys", kind))
+	}
+	return sub
+}
+
+// list returns the entries of an array of tables, [[name]].
+func (t *table) list(name, kind string) []*table {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	var entries []any
+	switch v := v.(type) {
+	case []map[string]any:
+		for _, m := range v {
+			entries = append(entries, m)
+		}
+	case []any: // name = [{...}, {...}] is the same thing written inline
+		entries = v
+	case map[string]any:
+		t.d.report(t.key(name), nil, fmt.Sprintf("must be an array of tables: write %s, with two brackets, once per entry", kind))
+		return nil
+	default:
+		t.wrongType(name, v, fmt.Sprintf("an array of tables: write %s, once per entry", kind))
+		return nil
+	}
+	tables := make([]*table, 0, len(entries))
+	for i, e := range entries {
+		path := indexKey(t.key(name), i+1)
+		m, ok := e.(map[string]any)
+		if !ok {
+			t.d.report(path, e, "must be a table, not "+typeName(e))
+			m = map[string]any{}
+		}
+		tables = append(tables, &table{d: t.d, path: path, kind: kind, m: m, present: ok})
+	}
+	return tables
+}
+
+// finish reports every key that was not asked for, top to bottom.
+func (t *table) finish() {
+	var unknown []string
+	for k := range t.m {
+		if !slices.Contains(t.asked, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Slice(unknown, func(i, j int) bool {
+		li, lj := t.d.line(t.key(unknown[i])), t.d.line(t.key(unknown[j]))
+		return li < lj || li == lj && unknown[i] < unknown[j]
+	})
+	for _, k := range unknown {
+		t.d.report(t.key(k), t.m[k], t.unknownMsg(k))
+	}
+}
+
+func (t *table) unknownMsg(k string) string {
+	known := slices.Compact(slices.Clone(t.asked))
+	msg := "unknown key"
+	if t.path == "" {
+		msg = "unknown table or key"
+	}
+	if guess := closest(k, known); guess != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", guess)
+	}
+	where := "in " + t.kind
+	if t.path == "" {
+		where = "at the top level"
+	}
+	return fmt.Sprintf("%s; known %s: %s", msg, where, strings.Join(known, ", "))
+}
+
+// closest suggests a known key within two edits of a misspelt one.
+func closest(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, c := range known {
+		if d := editDistance(strings.ToLower(k), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

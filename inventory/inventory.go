@@ -1,0 +1,165 @@
+// Package inventory reads the TOML inventory that describes the hosts,
+// VLANs, registry, images, macvlan networks and containers mvorch builds
+// (DESIGN.md section 3). It is pure: no network, no processes. Everything
+// it returns has been validated, so the rest of mvorch can put names and
+// addresses into remote commands without checking them again.
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Inventory is a validated inventory with every default applied. Slices keep
+// the order of the file: output follows inventory order, never map order.
+type Inventory struct {
+	Path       string
+	SSH        SSH
+	Defaults   Defaults
+	Hosts      []Host
+	VLANs      []VLAN
+	Registry   *Registry // nil when the inventory has no [registry]
+	Images     []Image
+	Networks   []Network
+	Containers []Container
+}
+
+// SSH is the [ssh] table. Zero values mean "not set": the transport then
+// falls back to ~/.ssh/config and the usual ssh defaults (port 22, the local
+// user, ~/.ssh/known_hosts), which is why no default is filled in here.
+type SSH struct {
+	User         string
+	Port         int
+	IdentityFile string
+	KnownHosts   string
+	Become       string // "" or "sudo"
+	Jump         string // ProxyJump, as for ssh -J
+}
+
+// Defaults is the [defaults] table: what a host gets unless it says otherwise.
+type Defaults struct {
+	Parent  string // default "ens33", the article's NIC
+	Promisc bool   // default true
+}
+
+// Host is one [[host]] with Parent and Promisc resolved from [defaults].
+// The ssh fields are per-host overrides; zero means "use [ssh]" (see HostSSH).
+type Host struct {
+	Name         string
+	Address      string // defaults to Name, so that ssh_config aliases work
+	Parent       string
+	Promisc      bool
+	User         string
+	Port         int
+	IdentityFile string
+	Jump         string
+	Become       string
+}
+
+// VLAN is one [[vlan]]: an 802.1Q sub-interface <parent>.<ID> on each of its hosts.
+type VLAN struct {
+	ID      int
+	Gateway netip.Addr
+	Hosts   []VLANHost // in the order of the [[host]] entries, not of the file's table
+}
+
+// VLANHost is a host's address on a VLAN sub-interface, as written in ifcfg
+// (IPADDR and PREFIX).
+type VLANHost struct {
+	Host string
+	Addr netip.Prefix
+}
+
+// Registry is the [registry] table: the private registry container and how
+// the docker daemons are told to trust it.
+type Registry struct {
+	Host  string // the [[host]] that runs the registry container
+	Port  int    // default 5000
+	Image string // default "registry:latest"
+	Trust string // "dropin" (default), "unit" or "daemon-json"
+	Name  string // container name, default "registry"
+}
+
+// Image is one [[image]]: Source, present on the registry host, is pushed to
+// the registry as Tag.
+type Image struct {
+	Source string
+	Tag    string
+}
+
+// Network is one [[network]]: a docker macvlan network, created identically
+// on each host it exists on.
+type Network struct {
+	Name    string
+	Subnet  netip.Prefix
+	Gateway netip.Addr
+	VLAN    int // 0: on the parent NIC itself
+}
+
+// Container is one [[container]] with a fixed address.
+type Container struct {
+	Name    string
+	Host    string
+	Network string
+	IP      netip.Addr
+	Image   string // as written; see ImageRef for what docker is given
+	Restart string // default "unless-stopped"
+}
+
+// Load reads and checks the inventory at path. A file that cannot be read is
+// an ordinary error; anything wrong inside it is reported as Problems.
+func Load(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse checks an inventory given as bytes; path is used in messages only.
+// On any problem it returns nil and Problems holding all of them.
+func Parse(path string, data []byte) (*Inventory, error) {
+	var tree map[string]any
+	md, err := toml.Decode(string(data), &tree)
+	if err != nil {
+		return nil, syntaxProblems(path, err)
+	}
+	d := &decoder{file: path, lines: keyLines(string(data), md)}
+	inv := d.inventory(tree)
+	inv.Path = path
+	// Cross-checks run even when single fields were wrong: every problem
+	// at once. They skip values that did not decode, so one mistake is
+	// reported once.
+	validate(d, inv)
+	if len(d.problems) > 0 {
+		// Top to bottom, the order a person fixes a file in; problems
+		// without a line (none at all) come first.
+		sort.SliceStable(d.problems, func(i, j int) bool { return d.problems[i].Line < d.problems[j].Line })
+		return nil, d.problems
+	}
+	return inv, nil
+}
+
+// syntaxProblems turns the parser's error into a Problem. Duplicate keys are
+// worth their own wording: the usual cause is a second host written into
+// the first [[host]] table.
+func syntaxProblems(path string, err error) Problems {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return Problems{{File: path, Msg: err.Error()}}
+	}
+	p := Problem{File: path, Line: pe.Position.Line, Msg: "TOML syntax: " + pe.Message}
+	if rest, ok := strings.CutPrefix(pe.Message, "Key '"); ok {
+		if key, ok := strings.CutSuffix(rest, "' has already been defined."); ok {
+			p.Key = key
+			p.Msg = "defined twice; a key may appear once per table (a second [[host]] or other entry starts with its own [[...]] line)"
+		}
+	}
+	return Problems{p}
+}

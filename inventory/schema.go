@@ -1,0 +1,248 @@
+package inventory
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+// One function per table of the inventory (DESIGN.md section 3): the keys it
+// reads are the keys it allows, and each value is checked on its own here.
+// Checks between values are in validate.go.
+
+const (
+	defaultParent   = "ens33" // the article's NIC
+	defaultRegPort  = 5000
+	defaultRegImage = "registry:latest"
+	defaultTrust    = "dropin"
+	defaultRegName  = "registry"
+	defaultRestart  = "unless-stopped"
+)
+
+var (
+	checkBecome = func(s string) string {
+		if s == "" || s == "sudo" {
+			return ""
+		}
+		return `must be "sudo", or left out to run commands as the login user`
+	}
+	checkTrust   = oneOf("dropin", "unit", "daemon-json")
+	checkRestart = oneOf("no", "always", "unless-stopped", "on-failure")
+)
+
+func (d *decoder) inventory(tree map[string]any) *Inventory {
+	root := &table{d: d, kind: "the top level", m: tree, present: true}
+	inv := &Inventory{
+		SSH:      d.ssh(root.sub("ssh", "[ssh]")),
+		Defaults: d.defaults(root.sub("defaults", "[defaults]")),
+	}
+	before := len(d.problems)
+	hostTables := root.list("host", "[[host]]")
+	if len(hostTables) == 0 && len(d.problems) == before {
+		d.report("", nil, `no [[host]]: an inventory needs at least one host, like [[host]] name = "docker01" address = "192.168.1.11"`)
+	}
+	for _, t := range hostTables {
+		inv.Hosts = append(inv.Hosts, d.host(t, inv.Defaults))
+	}
+	for _, t := range root.list("vlan", "[[vlan]]") {
+		inv.VLANs = append(inv.VLANs, d.vlan(t, inv.Hosts))
+	}
+	inv.Registry = d.registry(root.sub("registry", "[registry]"))
+	for _, t := range root.list("image", "[[image]]") {
+		inv.Images = append(inv.Images, d.image(t))
+	}
+	for _, t := range root.list("network", "[[network]]") {
+		inv.Networks = append(inv.Networks, d.network(t))
+	}
+	for _, t := range root.list("container", "[[container]]") {
+		inv.Containers = append(inv.Containers, d.container(t))
+	}
+	root.finish()
+	return inv
+}
+
+func (d *decoder) ssh(t *table) SSH {
+	defer t.finish()
+	return SSH{
+		User:         t.str("user", checkUser),
+		Port:         t.port("port"),
+		IdentityFile: t.str("identity_file", checkPath),
+		KnownHosts:   t.str("known_hosts", checkPath),
+		Become:       t.str("become", checkBecome),
+		Jump:         t.str("jump", checkJump),
+	}
+}
+
+func (d *decoder) defaults(t *table) Defaults {
+	defer t.finish()
+	return Defaults{
+		Parent:  t.strOr("parent", defaultParent, checkParent),
+		Promisc: boolOr(t.boolean("promisc"), true),
+	}
+}
+
+func (d *decoder) host(t *table, defaults Defaults) Host {
+	defer t.finish()
+	t.need("name", `a name, like name = "docker01"`)
+	h := Host{
+		Name:         t.str("name", checkHostName),
+		Address:      t.str("address", checkAddress),
+		Parent:       t.strOr("parent", defaults.Parent, checkParent),
+		Promisc:      boolOr(t.boolean("promisc"), defaults.Promisc),
+		User:         t.str("user", checkUser),
+		Port:         t.port("port"),
+		IdentityFile: t.str("identity_file", checkPath),
+		Jump:         t.str("jump", checkJump),
+		Become:       t.str("become", checkBecome),
+	}
+	if !t.has("address") {
+		h.Address = h.Name
+		// The name stands in for the address only if ssh can use it as one.
+		if msg := checkAddress(h.Name); h.Name != "" && checkHostName(h.Name) == "" && msg != "" {
+			d.report(t.key("address"), nil, fmt.Sprintf("not set, and the name %q cannot stand in for it (%s); add address = \"...\"", h.Name, msg))
+		}
+	}
+	return h
+}
+
+func (d *decoder) vlan(t *table, hosts []Host) VLAN {
+	defer t.finish()
+	t.need("id", "an id, its 802.1Q tag 1..4094")
+	t.need("gateway", `a gateway, like gateway = "192.168.10.2"`)
+	t.need("hosts", `hosts, like hosts = { docker01 = "192.168.10.10/24" }`)
+	return VLAN{
+		ID:      t.integer("id", 1, 4094, "VLAN ids are 1..4094 (802.1Q)"),
+		Gateway: t.ipv4("gateway"),
+		Hosts:   d.vlanHosts(t, hosts),
+	}
+}
+
+// vlanHosts reads hosts = { NAME = "ADDRESS/BITS", ... } in the order of the
+// [[host]] entries; names that are no host come last, for validate to report.
+func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
+	v, ok := t.get("hosts")
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.wrongType("hosts", v, `a table of host = "address/prefix", like { docker01 = "192.168.10.10/24" }`)
+		return nil
+	}
+	sub := &table{d: d, path: t.key("hosts"), kind: "VLAN hosts", m: m, present: true}
+	if len(m) == 0 {
+		d.report(sub.path, nil, `lists no hosts; write hosts = { docker01 = "192.168.10.10/24", ... }`)
+	}
+	var out []VLANHost
+	for _, name := range d.hostOrder(sub, hosts) {
+		out = append(out, VLANHost{Host: name, Addr: sub.prefix(name, nil)})
+	}
+	return out
+}
+
+// hostOrder sorts the keys of a table of hosts: known hosts in inventory
+// order, then the rest top to bottom.
+func (d *decoder) hostOrder(t *table, hosts []Host) []string {
+	rank := func(name string) (int, int) {
+		i := slices.IndexFunc(hosts, func(h Host) bool { return h.Name == name })
+		if i < 0 {
+			return len(hosts), d.line(t.key(name))
+		}
+		return i, 0
+	}
+	names := make([]string, 0, len(t.m))
+	for name := range t.m {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ia, la := rank(a)
+		ib, lb := rank(b)
+		if ia != ib {
+			return ia - ib
+		}
+		if la != lb {
+			return la - lb
+		}
+		return cmp.Compare(a, b)
+	})
+	return names
+}
+
+func (d *decoder) registry(t *table) *Registry {
+	defer t.finish()
+	if !t.present {
+		return nil
+	}
+	t.need("host", `a host, the [[host]] name that runs the registry, like host = "docker01"`)
+	return &Registry{
+		Host:  t.str("host", nil),
+		Port:  intOr(t, "port", defaultRegPort, t.port),
+		Image: t.strOr("image", defaultRegImage, checkImageRef),
+		Trust: t.strOr("trust", defaultTrust, checkTrust),
+		Name:  t.strOr("name", defaultRegName, checkDockerName),
+	}
+}
+
+func (d *decoder) image(t *table) Image {
+	defer t.finish()
+	t.need("source", `a source, the image on the registry host, like source = "busybox:latest"`)
+	t.need("tag", `a tag to push it as, like tag = "busybox:v1"`)
+	return Image{
+		Source: t.str("source", checkImageRef),
+		Tag:    t.str("tag", checkImageTag),
+	}
+}
+
+func (d *decoder) network(t *table) Network {
+	defer t.finish()
+	t.need("name", `a name, like name = "mac_net10"`)
+	t.need("subnet", `a subnet, like subnet = "172.16.10.0/24"`)
+	t.need("gateway", `a gateway, like gateway = "172.16.10.1"`)
+	return Network{
+		Name:    t.str("name", checkNetworkName),
+		Subnet:  t.prefix("subnet", checkNetworkAddr),
+		Gateway: t.ipv4("gateway"),
+		VLAN:    t.integer("vlan", 1, 4094, "VLAN ids are 1..4094; leave vlan out to put the network on the parent NIC itself"),
+	}
+}
+
+// checkNetworkAddr: docker wants the network address, not an address in it.
+func checkNetworkAddr(p netip.Prefix) string {
+	if p != p.Masked() {
+		return fmt.Sprintf("has host bits set; the network address would be %s", p.Masked())
+	}
+	return ""
+}
+
+func (d *decoder) container(t *table) Container {
+	defer t.finish()
+	t.need("name", `a name, like name = "bbox10"`)
+	t.need("host", `a host, the [[host]] name it runs on`)
+	t.need("network", `a network, the [[network]] name it joins`)
+	t.need("ip", `an ip, its fixed address in the network's subnet`)
+	t.need("image", `an image, an [[image]] tag or any image reference`)
+	return Container{
+		Name:    t.str("name", checkDockerName),
+		Host:    t.str("host", nil),
+		Network: t.str("network", nil),
+		IP:      t.ipv4("ip"),
+		Image:   t.str("image", checkImageRef),
+		Restart: t.strOr("restart", defaultRestart, checkRestart),
+	}
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func intOr(t *table, name string, def int, read func(string) int) int {
+	if !t.has(name) {
+		t.get(name)
+		return def
+	}
+	return read(name)
+}

@@ -1,0 +1,158 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Result is what one command produced.
+type Result struct {
+	Stdout, Stderr []byte
+	ExitCode       int
+	Duration       time.Duration
+}
+
+// ExitError is returned by Run, with the full Result, when the command ran
+// and exited non-zero. Callers that expect some codes read Code.
+type ExitError struct {
+	Host   string // inventory name
+	Cmd    string // the shell text that ran
+	Code   int    // exit status; 128+N when killed by signal N
+	Signal string // the signal that killed it, e.g. "KILL"; "" if it exited
+	Stderr string
+}
+
+func (e *ExitError) Error() string {
+	how := fmt.Sprintf("exited %d", e.Code)
+	if e.Signal != "" {
+		how = "killed by signal " + e.Signal
+	}
+	msg := fmt.Sprintf("%s: %q %s", e.Host, firstLine(e.Cmd, 100), how)
+	if lines := firstLines(e.Stderr, 3); lines != "" {
+		msg += ": " + lines
+	}
+	return msg
+}
+
+// firstLine shortens a command for a message: scripts can be long.
+func firstLine(s string, max int) string {
+	line, _, multi := strings.Cut(s, "\n")
+	if r := []rune(line); len(r) > max {
+		return string(r[:max]) + "..."
+	}
+	if multi {
+		return line + " ..."
+	}
+	return line
+}
+
+// firstLines keeps the start of stderr, where the cause usually is.
+func firstLines(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "; ")
+}
+
+// Run runs cmd, shell text built with runner/sh, in one session with stdin
+// as its standard input (nil: empty). A non-zero exit is an *ExitError along
+// with the full Result. When ctx ends, the command is sent SIGKILL (best
+// effort: sshd before 7.9 ignores signals) and its session closed.
+func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
+	if strings.IndexByte(cmd, 0) >= 0 {
+		return Result{}, fmt.Errorf("running %q on %s: command contains a NUL byte", firstLine(cmd, 100), c.cfg.Name)
+	}
+	res, err := c.run(ctx, cmd, stdin)
+	var exit *ExitError
+	if err != nil && !errors.As(err, &exit) {
+		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
+	}
+	return res, err
+}
+
+func (c *Client) run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
+	release, err := c.acquireSession(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		release()
+		return Result{}, c.connErr(fmt.Errorf("opening session: %w", err))
+	}
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if stdin != nil {
+		sess.Stdin = bytes.NewReader(stdin)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		// The session's slot is freed when the host has closed it, not when
+		// we stop waiting: until then it still counts against sshd's limit.
+		defer release()
+		defer sess.Close()
+		done <- sess.Run(cmd)
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		return Result{Duration: time.Since(start)}, ctx.Err()
+	}
+	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Duration: time.Since(start)}
+	return res, c.exitError(cmd, &res, err)
+}
+
+// exitError fills res.ExitCode and turns a non-zero exit into an *ExitError.
+func (c *Client) exitError(cmd string, res *Result, err error) error {
+	var exit *ssh.ExitError
+	if !errors.As(err, &exit) {
+		return c.connErr(err)
+	}
+	res.ExitCode = exit.ExitStatus()
+	return &ExitError{Host: c.cfg.Name, Cmd: cmd, Code: res.ExitCode, Signal: exit.Signal(), Stderr: string(res.Stderr)}
+}
+
+// connErr prefers the reason the connection died, which names the host and
+// says why, over the bare EOF the session saw.
+func (c *Client) connErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if lost := c.lostErr(); lost != nil {
+		return lost
+	}
+	return err
+}
+
+// acquireSession waits for a free session slot: sshd refuses channels beyond
+// its MaxSessions, so the bound is kept here rather than hit there.
+func (c *Client) acquireSession(ctx context.Context) (release func(), err error) {
+	if err := c.lostErr(); err != nil {
+		return nil, err
+	}
+	// Checked first: with a slot free too, select would pick at random.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case c.sessions <- struct{}{}:
+		return func() { <-c.sessions }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
