@@ -56,10 +56,18 @@ func (d *decoder) report(key string, value any, msg string) {
 	d.problems = append(d.problems, Problem{File: d.file, Line: d.line(key), Key: key, Value: render(value), Msg: msg})
 }
 
-// where names another entry in a message so that it can be found: "host[1], line 12".
+// where names another entry inside parentheses: "host[1], line 12".
 func (d *decoder) where(key string) string {
 	if n := d.line(key); n > 0 {
 		return fmt.Sprintf("%s, line %d", key, n)
+	}
+	return key
+}
+
+// at names another entry as the subject of a sentence: "host[1] (line 12)".
+func (d *decoder) at(key string) string {
+	if n := d.line(key); n > 0 {
+		return fmt.Sprintf("%s (line %d)", key, n)
 	}
 	return key
 }
@@ -78,10 +86,9 @@ func render(v any) string {
 		return strconv.FormatBool(v)
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64)
-	case fmt.Stringer:
-		return v.String()
 	}
-	return ""
+	return "" // dates would not read as written: the line shows them
+
 }
 
 func typeName(v any) string {
@@ -98,7 +105,7 @@ func typeName(v any) string {
 		return "a table"
 	case []map[string]any, []any:
 		return "an array"
-	case time.Time, fmt.Stringer:
+	case time.Time:
 		return "a date/time"
 	}
 	return fmt.Sprintf("a %T", v)
@@ -128,13 +135,20 @@ func (t *table) has(name string) bool {
 	return ok
 }
 
-func (t *table) wrongType(name string, v any, want string) {
-	t.d.report(t.key(name), v, fmt.Sprintf("must be %s, not %s", want, typeName(v)))
+// wrongType reports a value of the wrong TOML type; hint, if any, shows
+// how to write it.
+func (t *table) wrongType(name string, v any, want, hint string) {
+	msg := fmt.Sprintf("must be %s, not %s", want, typeName(v))
+	if hint != "" {
+		msg += ": " + hint
+	}
+	t.d.report(t.key(name), v, msg)
 }
 
 // need reports a required key that is missing, at the table's own line.
+// An entry that is not a table at all has been reported already.
 func (t *table) need(name, why string) {
-	if !t.has(name) {
+	if t.present && !t.has(name) {
 		t.d.report(t.key(name), nil, fmt.Sprintf("missing; every %s needs %s", t.kind, why))
 	}
 }
@@ -150,7 +164,7 @@ func (t *table) str(name string, check func(string) string) string {
 	}
 	s, ok := v.(string)
 	if !ok {
-		t.wrongType(name, v, "a string")
+		t.wrongType(name, v, "a string", "")
 		return ""
 	}
 	if check != nil {
@@ -179,7 +193,7 @@ func (t *table) integer(name string, lo, hi int, outOfRange string) int {
 	}
 	n, ok := v.(int64)
 	if !ok {
-		t.wrongType(name, v, "an integer")
+		t.wrongType(name, v, "an integer", "")
 		return 0
 	}
 	if n < int64(lo) || n > int64(hi) {
@@ -201,7 +215,7 @@ func (t *table) boolean(name string) *bool {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		t.wrongType(name, v, "true or false")
+		t.wrongType(name, v, "true or false", "")
 		return nil
 	}
 	return &b
@@ -248,7 +262,7 @@ func (t *table) sub(name, kind string) *table {
 	case []map[string]any:
 		t.d.report(sub.path, nil, fmt.Sprintf("must be a single table: write %s, not [%s]", kind, kind))
 	default:
-		t.wrongType(name, v, fmt.Sprintf("a table: write %s on a line of its own, then its keys", kind))
+		t.wrongType(name, v, "a table", fmt.Sprintf("write %s on a line of its own, then its keys", kind))
 	}
 	return sub
 }
@@ -271,7 +285,7 @@ func (t *table) list(name, kind string) []*table {
 		t.d.report(t.key(name), nil, fmt.Sprintf("must be an array of tables: write %s, with two brackets, once per entry", kind))
 		return nil
 	default:
-		t.wrongType(name, v, fmt.Sprintf("an array of tables: write %s, once per entry", kind))
+		t.wrongType(name, v, "an array of tables", fmt.Sprintf("write %s, once per entry", kind))
 		return nil
 	}
 	tables := make([]*table, 0, len(entries))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -220,15 +221,11 @@ func splitDomain(ref string) (domain, rest string) {
 }
 
 // oneOf checks an enumeration, listing what is allowed.
-func oneOf(allowed ...string) func(string) string {
-	return func(s string) string {
-		for _, a := range allowed {
-			if s == a {
-				return ""
-			}
-		}
-		return "must be one of " + quoteList(allowed)
+func oneOf(s string, allowed ...string) string {
+	if slices.Contains(allowed, s) {
+		return ""
 	}
+	return "must be one of " + quoteList(allowed)
 }
 
 func quoteList(items []string) string {

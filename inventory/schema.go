@@ -9,7 +9,7 @@ import (
 
 // One function per table of the inventory (DESIGN.md section 3): the keys it
 // reads are the keys it allows, and each value is checked on its own here.
-// Checks between values are in validate.go.
+// Checks between values are in validate.go and validate_net.go.
 
 const (
 	defaultParent   = "ens33" // the article's NIC
@@ -20,16 +20,20 @@ const (
 	defaultRestart  = "unless-stopped"
 )
 
-var (
-	checkBecome = func(s string) string {
-		if s == "" || s == "sudo" {
-			return ""
-		}
-		return `must be "sudo", or left out to run commands as the login user`
+func checkBecome(s string) string {
+	if s == "" || s == "sudo" {
+		return ""
 	}
-	checkTrust   = oneOf("dropin", "unit", "daemon-json")
-	checkRestart = oneOf("no", "always", "unless-stopped", "on-failure")
-)
+	return `must be "sudo", or left out to run commands as the login user`
+}
+
+func checkTrust(s string) string {
+	return oneOf(s, "dropin", "unit", "daemon-json")
+}
+
+func checkRestart(s string) string {
+	return oneOf(s, "no", "always", "unless-stopped", "on-failure")
+}
 
 func (d *decoder) inventory(tree map[string]any) *Inventory {
 	root := &table{d: d, kind: "the top level", m: tree, present: true}
@@ -99,8 +103,8 @@ func (d *decoder) host(t *table, defaults Defaults) Host {
 	if !t.has("address") {
 		h.Address = h.Name
 		// The name stands in for the address only if ssh can use it as one.
-		if msg := checkAddress(h.Name); h.Name != "" && checkHostName(h.Name) == "" && msg != "" {
-			d.report(t.key("address"), nil, fmt.Sprintf("not set, and the name %q cannot stand in for it (%s); add address = \"...\"", h.Name, msg))
+		if h.Name != "" && checkHostName(h.Name) == "" && checkAddress(h.Name) != "" {
+			d.report(t.key("address"), nil, fmt.Sprintf("not set, and the name %q is not usable as one; add address = \"<IPv4 address or host name>\"", h.Name))
 		}
 	}
 	return h
@@ -127,7 +131,7 @@ func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		t.wrongType("hosts", v, `a table of host = "address/prefix", like { docker01 = "192.168.10.10/24" }`)
+		t.wrongType("hosts", v, "a table", `write hosts = { docker01 = "192.168.10.10/24", ... }`)
 		return nil
 	}
 	sub := &table{d: d, path: t.key("hosts"), kind: "VLAN hosts", m: m, present: true}

@@ -46,7 +46,7 @@ func (c checker) hosts() {
 	for i, h := range c.inv.Hosts {
 		key := indexKey("host", i+1)
 		if j, dup := firstSeen(names, h.Name, i); dup {
-			c.report(key+".name", h.Name, fmt.Sprintf("%s has the same name; host names must be unique", c.where(indexKey("host", j+1))))
+			c.report(key+".name", h.Name, "already the name of "+c.at(indexKey("host", j+1))+"; host names must be unique")
 		} else if j, dup := firstSeen(addrs, h.Address, i); dup {
 			c.report(key+".address", h.Address, fmt.Sprintf("%s (%s) has the same address; each host needs its own",
 				c.inv.Hosts[j].Name, c.where(indexKey("host", j+1))))
@@ -67,7 +67,7 @@ func (c checker) vlans() {
 	for i, v := range c.inv.VLANs {
 		key := indexKey("vlan", i+1)
 		if j, dup := firstSeen(ids, v.ID, i); dup {
-			c.report(key+".id", v.ID, fmt.Sprintf("%s has the same id; VLAN ids must be unique", c.where(indexKey("vlan", j+1))))
+			c.report(key+".id", v.ID, "already the id of "+c.at(indexKey("vlan", j+1))+"; VLAN ids must be unique")
 		}
 		c.vlanHosts(key, v)
 	}
@@ -185,7 +185,7 @@ func (c checker) images() {
 	for i, img := range c.inv.Images {
 		key := indexKey("image", i+1)
 		if j, dup := firstSeen(tags, img.Tag, i); dup {
-			c.report(key+".tag", img.Tag, fmt.Sprintf("%s pushes the same tag; each [[image]] needs its own", c.where(indexKey("image", j+1))))
+			c.report(key+".tag", img.Tag, "already the tag of "+c.at(indexKey("image", j+1))+"; each [[image]] needs its own")
 		}
 		c.registryRef(key+".source", img.Source)
 	}
@@ -230,171 +230,4 @@ func (c checker) registryHost() (*Host, bool) {
 		return nil, false
 	}
 	return c.inv.Host(c.inv.Registry.Host)
-}
-
-func (c checker) networks() {
-	names := map[string]int{}
-	for i, n := range c.inv.Networks {
-		key := indexKey("network", i+1)
-		if j, dup := firstSeen(names, n.Name, i); dup {
-			c.report(key+".name", n.Name, fmt.Sprintf("%s has the same name; network names must be unique", c.where(indexKey("network", j+1))))
-		}
-		c.networkGateway(key, n)
-		c.networkVLAN(key, n)
-		c.networkOverlap(key, i, n)
-	}
-}
-
-func (c checker) networkGateway(key string, n Network) {
-	if !n.Subnet.IsValid() || !n.Gateway.IsValid() {
-		return
-	}
-	example := n.Subnet.Addr().Next()
-	if !n.Subnet.Contains(n.Gateway) {
-		c.report(key+".gateway", n.Gateway.String(), fmt.Sprintf("outside the subnet %s; the gateway must be an address in it, like %s", n.Subnet, example))
-	} else if what := reservedIn(n.Subnet, n.Gateway); what != "" {
-		c.report(key+".gateway", n.Gateway.String(), fmt.Sprintf("is the %s of %s; the gateway must be a host address, like %s", what, n.Subnet, example))
-	}
-}
-
-func (c checker) networkVLAN(key string, n Network) {
-	if _, ok := c.inv.VLAN(n.VLAN); ok || n.VLAN == 0 {
-		return
-	}
-	ids := make([]string, len(c.inv.VLANs))
-	for i, v := range c.inv.VLANs {
-		ids[i] = fmt.Sprint(v.ID)
-	}
-	msg := "no [[vlan]] has this id; known VLAN ids: " + strings.Join(ids, ", ")
-	if len(ids) == 0 {
-		msg = "no [[vlan]] has this id, and there are none: add a [[vlan]], or leave vlan out to put the network on the parent NIC itself"
-	}
-	c.report(key+".vlan", n.VLAN, msg)
-}
-
-// networkOverlap: containers of overlapping networks could not tell which
-// segment an address is on.
-func (c checker) networkOverlap(key string, i int, n Network) {
-	for j, o := range c.inv.Networks[:i] {
-		if n.Subnet.IsValid() && o.Subnet.IsValid() && n.Subnet.Overlaps(o.Subnet) {
-			c.report(key+".subnet", n.Subnet.String(), fmt.Sprintf("overlaps %s's subnet %s (%s); networks must not overlap",
-				o.Name, o.Subnet, c.where(indexKey("network", j+1))))
-			return
-		}
-	}
-}
-
-func (c checker) containers() {
-	names := map[[2]string]int{}              // host, name
-	owners := map[netip.Addr]map[string]int{} // ip -> network -> first container
-	for i, ct := range c.inv.Containers {
-		key := indexKey("container", i+1)
-		h := c.containerHost(key, ct)
-		n := c.containerNetwork(key, ct)
-		c.containerName(key, i, ct, names)
-		if n != nil {
-			c.containerIP(key, i, ct, n, owners)
-		}
-		if h != nil && n != nil {
-			c.networkOnHost(key, ct, n, h)
-		}
-		c.registryRef(key+".image", ct.Image)
-	}
-}
-
-func (c checker) containerHost(key string, ct Container) *Host {
-	h, ok := c.inv.Host(ct.Host)
-	if !ok && ct.Host != "" {
-		c.report(key+".host", ct.Host, "no [[host]] has this name; known hosts: "+c.hostNames())
-	}
-	return h
-}
-
-func (c checker) containerNetwork(key string, ct Container) *Network {
-	n, ok := c.inv.Network(ct.Network)
-	if ok || ct.Network == "" {
-		return n
-	}
-	names := make([]string, len(c.inv.Networks))
-	for i, n := range c.inv.Networks {
-		names[i] = n.Name
-	}
-	msg := "no [[network]] has this name; known networks: " + strings.Join(names, ", ")
-	if len(names) == 0 {
-		msg = "no [[network]] has this name, and there are none: add a [[network]]"
-	}
-	c.report(key+".network", ct.Network, msg)
-	return nil
-}
-
-func (c checker) containerName(key string, i int, ct Container, names map[[2]string]int) {
-	if ct.Name == "" || ct.Host == "" {
-		return
-	}
-	if j, dup := firstSeen(names, [2]string{ct.Host, ct.Name}, i); dup {
-		c.report(key+".name", ct.Name, fmt.Sprintf("%s already runs a container with this name (%s); container names are unique per host",
-			ct.Host, c.where(indexKey("container", j+1))))
-		return
-	}
-	if r := c.inv.Registry; r != nil && r.Host == ct.Host && r.Name == ct.Name {
-		c.report(key+".name", ct.Name, fmt.Sprintf("is the name of the registry container on %s; pick another name, or rename the registry with registry.name", ct.Host))
-	}
-}
-
-// containerIP: a network is one layer-2 segment across all its hosts, so an
-// address may be used once per network, whichever host runs the container.
-func (c checker) containerIP(key string, i int, ct Container, n *Network, owners map[netip.Addr]map[string]int) {
-	if !ct.IP.IsValid() || !n.Subnet.IsValid() {
-		return
-	}
-	var msg string
-	switch {
-	case !n.Subnet.Contains(ct.IP):
-		msg = fmt.Sprintf("outside %s's subnet %s; pick an address in it", n.Name, n.Subnet)
-	case reservedIn(n.Subnet, ct.IP) != "":
-		msg = fmt.Sprintf("is the %s of %s's subnet %s; pick a host address", reservedIn(n.Subnet, ct.IP), n.Name, n.Subnet)
-	case ct.IP == n.Gateway:
-		msg = fmt.Sprintf("is %s's gateway; pick another address", n.Name)
-	default:
-		if owners[ct.IP] == nil {
-			owners[ct.IP] = map[string]int{}
-		}
-		j, dup := firstSeen(owners[ct.IP], n.Name, i)
-		if !dup {
-			return
-		}
-		o := c.inv.Containers[j]
-		msg = fmt.Sprintf("already used by %s on %s (%s) in %s; a network is one layer-2 segment across all hosts, so each container needs its own address",
-			o.Name, o.Host, c.where(indexKey("container", j+1)), n.Name)
-	}
-	if free := c.freeAddr(n, ct.IP); free.IsValid() {
-		msg += fmt.Sprintf(", like %s", free)
-	}
-	c.report(key+".ip", ct.IP.String(), msg)
-}
-
-// freeAddr suggests an address of n that neither the gateway nor any
-// container of n has.
-func (c checker) freeAddr(n *Network, near netip.Addr) netip.Addr {
-	return freeAddr(n.Subnet, near, func(a netip.Addr) bool {
-		return a == n.Gateway || slices.ContainsFunc(c.inv.Containers, func(o Container) bool { return o.Network == n.Name && o.IP == a })
-	})
-}
-
-// networkOnHost: a network on VLAN N exists only where <parent>.N does.
-func (c checker) networkOnHost(key string, ct Container, n *Network, h *Host) {
-	v, ok := c.inv.VLAN(n.VLAN)
-	if n.VLAN == 0 || !ok {
-		return
-	}
-	if _, on := v.Addr(h.Name); on {
-		return
-	}
-	i := slices.IndexFunc(c.inv.VLANs, func(o VLAN) bool { return o.ID == v.ID })
-	msg := fmt.Sprintf("%s is on VLAN %d, where %s has no address (%s); add %s to that VLAN's hosts",
-		n.Name, n.VLAN, h.Name, c.where(indexKey("vlan", i+1)), h.Name)
-	if hosts := c.inv.NetworkHosts(n); len(hosts) > 0 {
-		msg += ", or run the container on " + strings.Join(hosts, " or ")
-	}
-	c.report(key+".network", ct.Network, msg)
 }

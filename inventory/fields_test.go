@@ -1,0 +1,63 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+)
+
+// The refusals are pinned in TestRules; these are values people really
+// write, which must pass.
+func TestChecksAccept(t *testing.T) {
+	tests := []struct {
+		name   string
+		check  func(string) string
+		values []string
+	}{
+		{"host name", checkHostName, []string{"docker01", "d", "docker-01.lab", "node_7", strings.Repeat("a", 63)}},
+		{"docker name", checkDockerName, []string{"bbox10", "mac_net10", "my.app-1", strings.Repeat("c", 128)}},
+		{"parent", checkParent, []string{"ens33", "eth0", "enp0s31f6", "bond0.100", "br_lan", strings.Repeat("e", 15)}},
+		{"address", checkAddress, []string{"192.168.1.11", "docker01", "docker01.example.com", "ssh_alias", "10.0.0.1"}},
+		{"user", checkUser, []string{"root", "admin", "_svc", "deploy.bot", "ops-1"}},
+		{"jump", checkJump, []string{"bastion", "admin@bastion.example.com", "admin@10.0.0.1:2222", "a@b,c@d:22"}},
+		{"path", checkPath, []string{"~/.ssh/id_ed25519", "/home/ops/.ssh/known_hosts", "/Users/Jane Doe/.ssh/id"}},
+		{"image", checkImageRef, []string{
+			"busybox", "busybox:latest", "library/busybox:1.36", "registry:2",
+			"192.168.1.11:5000/busybox:v1", "localhost:5000/a/b:c", "Registry.Example.com/team/app:v1.2_3",
+			"busybox@sha256:" + strings.Repeat("ab", 32), "ghcr.io/o/r:t@sha256:" + strings.Repeat("0", 64),
+		}},
+		{"image tag", checkImageTag, []string{"busybox:v1", "team/app:1.0", "busybox"}},
+		{"restart", checkRestart, []string{"no", "always", "unless-stopped", "on-failure"}},
+		{"trust", checkTrust, []string{"dropin", "unit", "daemon-json"}},
+		{"become", checkBecome, []string{"", "sudo"}},
+	}
+	for _, tt := range tests {
+		for _, v := range tt.values {
+			if msg := tt.check(v); msg != "" {
+				t.Errorf("%s %q refused: %s", tt.name, v, msg)
+			}
+		}
+	}
+}
+
+func TestImageNameLength(t *testing.T) {
+	long := strings.Repeat("a", 256) + ":v1"
+	if got, want := checkImageRef(long), "the image name is 256 characters; docker allows at most 255"; got != want {
+		t.Errorf("checkImageRef(256 chars) = %q, want %q", got, want)
+	}
+}
+
+func TestSplitDomain(t *testing.T) {
+	tests := []struct{ ref, domain, rest string }{
+		{"busybox:v1", "", "busybox:v1"},
+		{"library/busybox", "", "library/busybox"},
+		{"docker01/busybox:v1", "", "docker01/busybox:v1"},
+		{"192.168.1.11/busybox:v1", "192.168.1.11", "busybox:v1"},
+		{"docker01:5000/busybox:v1", "docker01:5000", "busybox:v1"},
+		{"localhost/busybox", "localhost", "busybox"},
+	}
+	for _, tt := range tests {
+		if d, r := splitDomain(tt.ref); d != tt.domain || r != tt.rest {
+			t.Errorf("splitDomain(%q) = %q, %q; want %q, %q", tt.ref, d, r, tt.domain, tt.rest)
+		}
+	}
+}

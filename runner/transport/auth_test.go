@@ -1,0 +1,149 @@
+package transport
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+func TestAuthErrorListsWhatWasOffered(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	stranger, _ := writeIdentity(t, f.dir, "id_stranger", "")
+	f.cfg.IdentityFiles = []string{stranger}
+
+	_, err := Dial(t.Context(), f.cfg)
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want *AuthError", err)
+	}
+	if len(ae.Identities) != 1 || !strings.HasPrefix(ae.Identities[0], stranger+" (ssh-ed25519 SHA256:") {
+		t.Errorf("Identities = %q", ae.Identities)
+	}
+	if ae.User != "root" || ae.Host != "h1" {
+		t.Errorf("User, Host = %q, %q", ae.User, ae.Host)
+	}
+	if !strings.Contains(err.Error(), "SSH_AUTH_SOCK is not set") {
+		t.Errorf("error %q does not say the agent was not used", err)
+	}
+}
+
+func TestMissingIdentityFile(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+
+	f.cfg.IdentityFiles = []string{filepath.Join(f.dir, "nope")}
+	_, err := Dial(t.Context(), f.cfg)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("named missing identity: got %v, want a not-exist error naming it", err)
+	}
+
+	// Defaults that are missing are skipped: this HOME has only id_ecdsa
+	// missing, and its id_ed25519 is authorized.
+	_, pub := writeIdentity(t, filepath.Join(os.Getenv("HOME"), ".ssh"), "id_ed25519", "")
+	f.srv.authorize(pub)
+	f.cfg.IdentityFiles = nil
+	f.dial(t)
+}
+
+func TestAgentKeysAreOffered(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	f.srv.authorize(signer.PublicKey())
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go agent.ServeAgent(keyring, c)
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	f.cfg.IdentityFiles = []string{filepath.Join(f.dir, "id_stranger")}
+	writeIdentity(t, f.dir, "id_stranger", "") // not authorized: only the agent's key works
+	f.dial(t)
+}
+
+func TestEncryptedIdentityWithoutTerminal(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	id, pub := writeIdentity(t, f.dir, "id_locked", "secret")
+	f.srv.authorize(pub)
+	f.cfg.IdentityFiles = []string{id}
+
+	_, err := Dial(t.Context(), f.cfg)
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want *AuthError", err)
+	}
+	want := "identity " + id + " is encrypted: load it into ssh-agent"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+func TestEncryptedIdentityAskedOnceAcrossDials(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	id, pub := writeIdentity(t, f.dir, "id_locked", "secret")
+	f.srv.authorize(pub)
+	var asked atomic.Int32
+	f.cfg.IdentityFiles = []string{id}
+	f.cfg.Passphrases = NewPassphrases(func(file string) ([]byte, error) {
+		asked.Add(1)
+		if file != id {
+			t.Errorf("asked for %q, want %q", file, id)
+		}
+		return []byte("secret"), nil
+	})
+	f.dial(t)
+	f.dial(t)
+	if n := asked.Load(); n != 1 {
+		t.Errorf("asked %d times, want 1", n)
+	}
+}
+
+// The passphrase is asked only when the host accepts the key: an agent key
+// that works must not cost the user a prompt.
+func TestEncryptedIdentityNotAskedWhenNotNeeded(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	working := f.cfg.IdentityFiles[0]
+	locked, _ := writeIdentity(t, f.dir, "id_locked", "secret") // not authorized
+	f.cfg.IdentityFiles = []string{locked, working}
+	f.cfg.Passphrases = NewPassphrases(func(string) ([]byte, error) {
+		t.Error("asked for a passphrase of a key the host does not accept")
+		return nil, errors.New("no")
+	})
+	f.dial(t)
+}
+
+func TestWrongPassphrase(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	id, pub := writeIdentity(t, f.dir, "id_locked", "secret")
+	f.srv.authorize(pub)
+	f.cfg.IdentityFiles = []string{id}
+	f.cfg.Passphrases = NewPassphrases(func(string) ([]byte, error) { return []byte("wrong"), nil })
+	_, err := Dial(t.Context(), f.cfg)
+	var ae *AuthError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "decrypting identity "+id) {
+		t.Errorf("got %v, want an *AuthError about decrypting %s", err, id)
+	}
+}
