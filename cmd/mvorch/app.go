@@ -1,14 +1,44 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
-// newApp builds the command line; every command's flags become an options
-// struct handed to the runner, so the commands stay thin.
+// Exit codes (contract, see README).
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitChanges     = 2
+	exitInterrupted = 130
+)
+
+// exitCodeError carries an exit code other than 1 through urfave/cli.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// errChangesPending is returned by plan --detailed-exitcode; it prints nothing.
+var errChangesPending = &exitCodeError{code: exitChanges}
+
+// newApp builds the command line; every command turns its flags into an
+// options struct and calls one function, so the commands stay thin.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:    "mvorch",
@@ -17,7 +47,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Description: "mvorch reads a TOML inventory of hosts, VLANs, a private registry, macvlan networks\n" +
 			"and containers, and applies the procedure in ordered steps over SSH: promiscuous mode,\n" +
 			"8021q, ifcfg VLAN sub-interfaces, registry trust for docker, the registry, images,\n" +
-			"macvlan networks, containers, then a ping check across hosts.",
+			"macvlan networks, containers, then a ping check across hosts.\n\n" +
+			"Exit codes: 0 success or nothing to change; 1 any failure (a failed verify too);\n" +
+			"2 changes pending (plan/run --dry-run with --detailed-exitcode); 130 interrupted.",
 		Reader:          stdin,
 		Writer:          stdout,
 		ErrWriter:       stderr,
@@ -27,14 +59,34 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-func commands() []*cli.Command { return nil }
+func commands() []*cli.Command {
+	return []*cli.Command{planCommand(), runCommand(), verifyCommand(), validateCommand()}
+}
 
 // run executes the command line and maps errors to exit codes in one place.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	app := newApp(stdin, stdout, stderr)
-	if err := app.Run(args); err != nil {
-		fmt.Fprintln(stderr, "mvorch:", err)
-		return 1
+	err := app.RunContext(ctx, args)
+	return exitCode(ctx, err, stderr)
+}
+
+func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
 	}
-	return 0
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(stderr, "mvorch:", ec.err)
+		}
+		return ec.code
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "mvorch: interrupted:", err)
+		return exitInterrupted
+	}
+	fmt.Fprintln(stderr, "mvorch:", err)
+	return exitFailure
 }

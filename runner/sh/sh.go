@@ -96,9 +96,12 @@ func Script(lines ...Command) string {
 var safeWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
 // Quote returns s as one shell word that the shell reads back as exactly s.
-// Safe words stay bare for readable output; anything else is put in single
-// quotes, inside which the shell interprets nothing, and each ' becomes '\''
-// (close the quote, an escaped quote, reopen). The empty string is ''.
+// Safe words stay bare for readable output. Anything else is put in single
+// quotes, inside which the shell interprets nothing; a quote inside s closes
+// the quoted part, is escaped, and opens the next:
+//
+//	it's   ->  'it'\''s'
+//	(empty) -> ''
 func Quote(s string) string {
 	if safeWord.MatchString(s) {
 		return s

@@ -27,20 +27,33 @@ type authenticator struct {
 	signers   []ssh.Signer
 	offered   []string // descriptions of signers, for AuthError
 	skipped   []string // identities that could not be offered, and why
+
+	// pause lifts the handshake deadline while a passphrase is asked for
+	// (or another Dial's prompt for the same file is awaited), and returns
+	// the function that sets it again: typing is not a slow network.
+	pause func() (resume func())
 }
 
 func newAuthenticator(cfg Config) (*authenticator, error) {
-	a := &authenticator{}
+	a := &authenticator{pause: func() func() { return func() {} }}
 	a.addAgent()
 	files, explicit := cfg.IdentityFiles, true
 	if len(files) == 0 {
 		files, explicit = defaultIdentityFiles, false
 	}
+	missing := 0
 	for _, f := range files {
-		if err := a.addFile(f, explicit, cfg.Passphrases); err != nil {
+		found, err := a.addFile(f, explicit, cfg.Passphrases)
+		if err != nil {
 			a.close()
 			return nil, err
 		}
+		if !found {
+			missing++
+		}
+	}
+	if missing == len(defaultIdentityFiles) && !explicit {
+		a.skipped = append(a.skipped, "identity files: none of "+strings.Join(defaultIdentityFiles, ", ")+" exists")
 	}
 	return a, nil
 }
@@ -98,16 +111,20 @@ func (a *authenticator) addAgent() {
 }
 
 // addFile offers one identity file. A file the user named must be usable;
-// a default one that is missing or unreadable is noted and skipped.
-func (a *authenticator) addFile(name string, explicit bool, pp *Passphrases) error {
-	err := a.loadFile(name, pp)
-	if err == nil || explicit {
-		return err
+// a default one that is missing is skipped (found is false), and one that
+// is unusable is noted and skipped.
+func (a *authenticator) addFile(name string, explicit bool, pp *Passphrases) (found bool, err error) {
+	err = a.loadFile(name, pp)
+	switch {
+	case err == nil:
+		return true, nil
+	case explicit:
+		return true, err
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		a.skipped = append(a.skipped, err.Error())
-	}
-	return nil
+	a.skipped = append(a.skipped, err.Error())
+	return true, nil
 }
 
 func (a *authenticator) loadFile(name string, pp *Passphrases) error {
@@ -148,7 +165,7 @@ func (a *authenticator) addEncrypted(path string, pem []byte, pub ssh.PublicKey,
 			"or run mvorch from a terminal to be asked for its passphrase", path, path))
 		return nil
 	case pub != nil:
-		a.add(&lazySigner{pub: pub, path: path, pem: pem, pp: pp}, path)
+		a.add(&lazySigner{pub: pub, path: path, pem: pem, pp: pp, auth: a}, path)
 		return nil
 	}
 	signer, err := pp.decrypt(path, pem)
@@ -279,6 +296,7 @@ type lazySigner struct {
 	path string
 	pem  []byte
 	pp   *Passphrases
+	auth *authenticator // for pause
 }
 
 func (s *lazySigner) PublicKey() ssh.PublicKey { return s.pub }
@@ -288,7 +306,9 @@ func (s *lazySigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
 }
 
 func (s *lazySigner) SignWithAlgorithm(rand io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
+	resume := s.auth.pause()
 	signer, err := s.pp.decrypt(s.path, s.pem)
+	resume()
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -146,4 +147,19 @@ func TestWrongPassphrase(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "decrypting identity "+id) {
 		t.Errorf("got %v, want an *AuthError about decrypting %s", err, id)
 	}
+}
+
+// Typing a passphrase is not a slow network: the connect timeout must not
+// cut the user off mid-prompt.
+func TestPassphrasePromptDoesNotCountAgainstConnectTimeout(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	id, pub := writeIdentity(t, f.dir, "id_locked", "secret")
+	f.srv.authorize(pub)
+	f.cfg.IdentityFiles = []string{id}
+	f.cfg.ConnectTimeout = 200 * time.Millisecond
+	f.cfg.Passphrases = NewPassphrases(func(string) ([]byte, error) {
+		time.Sleep(500 * time.Millisecond)
+		return []byte("secret"), nil
+	})
+	f.dial(t)
 }

@@ -30,9 +30,9 @@ func (c *Client) sftpClient(ctx context.Context) (*sftp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := sftp.NewClient(c.conn)
+	open := func() (*sftp.Client, error) { return sftp.NewClient(c.conn) }
+	sc, err := openWithContext(ctx, open, (*sftp.Client).Close, release)
 	if err != nil {
-		release()
 		return nil, c.connErr(fmt.Errorf("starting sftp: %w", err))
 	}
 	c.sftp = sc

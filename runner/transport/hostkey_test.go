@@ -187,3 +187,15 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// A host that no longer offers any key type known_hosts holds for it is
+// refused, not silently re-learned.
+func TestHostOffersNoKnownKeyType(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	f.writeKnownHosts(t, knownLine(f.srv.port, newECDSASigner(t).PublicKey()))
+	f.cfg.AcceptNewHostKeys = true
+	_, err := Dial(t.Context(), f.cfg)
+	if err == nil || !strings.Contains(err.Error(), "refusing to connect") || !strings.Contains(err.Error(), "ecdsa-sha2-nistp256 at line 1") {
+		t.Errorf("got %v, want a refusal naming the known key", err)
+	}
+}

@@ -30,7 +30,7 @@ func (c *Client) keepAlive(ctx context.Context) {
 				go c.sendKeepAlive(answered)
 				continue
 			}
-			if missed++; missed >= 1000 {
+			if missed++; missed >= maxMissedKeepAlives {
 				c.markLost(fmt.Errorf("%w: no answer to keepalive in %s",
 					ErrConnectionLost, maxMissedKeepAlives*c.cfg.KeepAlive))
 				return

@@ -87,9 +87,8 @@ func (c *Client) run(ctx context.Context, cmd string, stdin []byte) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	sess, err := c.conn.NewSession()
+	sess, err := openWithContext(ctx, c.conn.NewSession, (*ssh.Session).Close, release)
 	if err != nil {
-		release()
 		return Result{}, c.connErr(fmt.Errorf("opening session: %w", err))
 	}
 	var stdout, stderr bytes.Buffer
@@ -154,5 +153,39 @@ func (c *Client) acquireSession(ctx context.Context) (release func(), err error)
 		return func() { <-c.sessions }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// openWithContext runs open, which takes no context and waits for the host
+// to confirm a channel (forever, if the host froze), and stops waiting when
+// ctx ends. A late success is then closed, and release called only when open
+// has returned: until then the channel may count against sshd's limit.
+// On any error release has been called or will be; on success the caller
+// owns both the value and release.
+func openWithContext[T any](ctx context.Context, open func() (T, error), close func(T) error, release func()) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := open()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			release()
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				close(r.v)
+			}
+			release()
+		}()
+		var zero T
+		return zero, ctx.Err()
 	}
 }

@@ -4,6 +4,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,14 +57,14 @@ func (cfg Config) withDefaults() (Config, error) {
 		// one session is never enough for a command and a file.
 		return cfg, fmt.Errorf("max sessions %d: must be at least 2", cfg.MaxSessions)
 	}
-	cfg.Name = cmpOr(cfg.Name, cfg.Address)
-	cfg.Port = cmpOr(cfg.Port, defaultPort)
-	cfg.User = cmpOr(cfg.User, defaultUser)
-	cfg.ConnectTimeout = cmpOr(cfg.ConnectTimeout, defaultConnectTimeout)
-	cfg.KeepAlive = cmpOr(cfg.KeepAlive, defaultKeepAlive)
-	cfg.MaxSessions = cmpOr(cfg.MaxSessions, defaultMaxSessions)
+	cfg.Name = cmp.Or(cfg.Name, cfg.Address)
+	cfg.Port = cmp.Or(cfg.Port, defaultPort)
+	cfg.User = cmp.Or(cfg.User, defaultUser)
+	cfg.ConnectTimeout = cmp.Or(cfg.ConnectTimeout, defaultConnectTimeout)
+	cfg.KeepAlive = cmp.Or(cfg.KeepAlive, defaultKeepAlive)
+	cfg.MaxSessions = cmp.Or(cfg.MaxSessions, defaultMaxSessions)
 	var err error
-	cfg.KnownHostsFile, err = expandHome(cmpOr(cfg.KnownHostsFile, "~/.ssh/known_hosts"))
+	cfg.KnownHostsFile, err = expandHome(cmp.Or(cfg.KnownHostsFile, "~/.ssh/known_hosts"))
 	if err != nil {
 		return cfg, err
 	}
@@ -71,14 +72,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Passphrases = TerminalPassphrases()
 	}
 	return cfg, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // expandHome expands a leading "~/" the way ssh does for its own files.
@@ -125,7 +118,7 @@ var ErrClosed = errors.New("client closed")
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("dialing %s: %w", cmpOr(cfg.Name, cfg.Address), err)
+		return nil, fmt.Errorf("dialing %s: %w", cmp.Or(cfg.Name, cfg.Address), err)
 	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
 	conn, hk, err := dial(ctx, cfg, addr)
@@ -168,6 +161,10 @@ func dial(ctx context.Context, cfg Config, addr string) (*ssh.Client, *hostKeyCh
 	tcp, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, connectError(ctx, cfg, err)
+	}
+	auth.pause = func() func() {
+		tcp.SetDeadline(time.Time{})
+		return func() { tcp.SetDeadline(time.Now().Add(cfg.ConnectTimeout)) }
 	}
 	clientCfg := &ssh.ClientConfig{
 		User:              cfg.User,
@@ -272,7 +269,9 @@ func (c *Client) Close() error {
 		c.stopKeepAlive()
 		// The connection first: whatever holds sftpMu may be waiting for a
 		// session that only a dead connection releases.
-		c.closeErr = c.conn.Close()
+		if err := c.conn.Close(); !errors.Is(err, net.ErrClosed) {
+			c.closeErr = err // a connection already lost is closed, not an error
+		}
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()

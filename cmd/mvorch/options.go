@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner"
+)
+
+// Flags shared by the commands that reach hosts.
+func hostFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+		&cli.IntFlag{Name: "forks", Value: 0, Usage: "hosts worked on at once (0: all, at most 64)"},
+		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "add unknown hosts' keys to known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always refused"},
+		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress (-v) and remote commands (-vv)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
+	}
+}
+
+// common is what every host command parses from its flags.
+type common struct {
+	inventoryPath string
+	output        string
+	color         bool
+	runner        runner.Options
+	stdout        io.Writer
+	stderr        io.Writer
+}
+
+func parseCommon(c *cli.Context) (*common, error) {
+	if c.NArg() != 1 {
+		return nil, fmt.Errorf("%s needs exactly one argument, the inventory file (got %d); see mvorch %s --help", c.Command.Name, c.NArg(), c.Command.Name)
+	}
+	o := &common{inventoryPath: c.Args().First(), output: c.String("output"), stdout: c.App.Writer, stderr: c.App.ErrWriter}
+	if o.output != "text" && o.output != "json" {
+		return nil, fmt.Errorf("--output %q: use text or json", o.output)
+	}
+	o.color = o.output == "text" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(o.stdout)
+	o.runner = runner.Options{
+		Forks:             c.Int("forks"),
+		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		ConnectTimeout:    c.Duration("connect-timeout"),
+	}
+	if c.Count("verbose") > 0 || (o.output == "text" && c.Command.Name == "run") {
+		o.runner.Log = o.stderr
+	}
+	o.runner.Verbose = c.Count("verbose")
+	return o, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// load reads and validates the inventory.
+func (o *common) load() (*inventory.Inventory, error) {
+	return inventory.Load(o.inventoryPath)
+}

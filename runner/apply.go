@@ -1,0 +1,251 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
+	"github.com/mvorch/mvorch/runner/transport"
+	"github.com/mvorch/mvorch/steps"
+)
+
+// ApplyReport is what a run did.
+type ApplyReport struct {
+	Added, Changed, Removed, Failed int
+	Applied                         []*steps.Change
+	Elapsed                         time.Duration
+	// StoppedAt names the step where the run stopped, if it did.
+	StoppedAt string
+}
+
+// ErrConflicts is returned when a plan replaces things mvorch did not make
+// and --replace was not given.
+var ErrConflicts = errors.New("the plan replaces things mvorch did not make")
+
+// Apply makes exactly the plan's changes: step by step, hosts in parallel
+// within a step, every host finishing a step before the next starts. On a
+// failure the other hosts finish the step and the run stops.
+func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, error) {
+	start := time.Now()
+	rep := &ApplyReport{}
+	if c := plan.Conflicts(); len(c) > 0 && !r.opts.Replace {
+		var lines []string
+		for _, ch := range c {
+			lines = append(lines, fmt.Sprintf("  %s: %s %s: %s", ch.Host, ch.Action.Symbol(), ch.Target, ch.Conflict))
+		}
+		return rep, fmt.Errorf("%w:\n%s\nrun again with --replace to replace them", ErrConflicts, strings.Join(lines, "\n"))
+	}
+	journals := map[string]*journal{}
+	for name, c := range r.clients {
+		journals[name] = &journal{client: c}
+	}
+	defer func() {
+		for _, j := range journals {
+			_ = j.flush()
+		}
+	}()
+	seq := 0
+	var mu sync.Mutex
+	for _, step := range steps.All {
+		byHost := map[string][]*steps.Change{}
+		var hosts []string
+		for _, ch := range plan.Changes {
+			if ch.Step != step.Name() {
+				continue
+			}
+			if byHost[ch.Host] == nil {
+				hosts = append(hosts, ch.Host)
+			}
+			byHost[ch.Host] = append(byHost[ch.Host], ch)
+		}
+		if len(hosts) == 0 {
+			continue
+		}
+		hosts = r.inventoryOrder(hosts)
+		err := r.forEachHost(ctx, step.Name(), hosts, func(ctx context.Context, h *inventory.Host) error {
+			for _, ch := range byHost[h.Name] {
+				mu.Lock()
+				seq++
+				rec := steps.Record{Run: r.runID, Seq: seq, Step: ch.Step, Action: ch.Action, Target: ch.Target,
+					Writes: ch.Writes(), Registry: ch.Registry, Undo: ch.Undo, By: r.by}
+				mu.Unlock()
+				t0 := time.Now()
+				err := r.applyChange(ctx, journals[h.Name], rec, ch, rep, &mu)
+				r.progress(ch, err, time.Since(t0))
+				if err != nil {
+					mu.Lock()
+					rep.Failed++
+					mu.Unlock()
+					return fmt.Errorf("%s %s: %w", ch.Action.Symbol(), ch.Target, err)
+				}
+				mu.Lock()
+				rep.Applied = append(rep.Applied, ch)
+				switch ch.Action {
+				case steps.ActionAdd:
+					rep.Added++
+				case steps.ActionChange:
+					rep.Changed++
+				case steps.ActionRemove:
+					rep.Removed++
+				case steps.ActionReplace:
+					rep.Added++
+					rep.Removed++
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+		if err != nil {
+			rep.StoppedAt = step.Name()
+			rep.Elapsed = time.Since(start)
+			return rep, err
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+func (r *Runner) inventoryOrder(hosts []string) []string {
+	set := map[string]bool{}
+	for _, h := range hosts {
+		set[h] = true
+	}
+	var out []string
+	for _, h := range r.inv.Hosts {
+		if set[h.Name] {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+func (r *Runner) progress(ch *steps.Change, err error, d time.Duration) {
+	status := "ok"
+	if err != nil {
+		status = "FAILED"
+	}
+	r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", ch.Host, ch.Step, ch.Action.Symbol(), ch.Target, status, d.Seconds())
+}
+
+// applyChange journals the change, then runs its operations.
+func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, ch *steps.Change, rep *ApplyReport, mu *sync.Mutex) error {
+	if err := j.begin(ctx, rec); err != nil {
+		return fmt.Errorf("writing the journal: %w", err)
+	}
+	for _, op := range ch.Do {
+		var err error
+		if op.Kind == steps.OpRestartDocker {
+			mu.Lock()
+			applied := append([]*steps.Change(nil), rep.Applied...)
+			mu.Unlock()
+			err = r.restartDocker(ctx, j, ch.Host, applied)
+		} else {
+			err = r.runOp(ctx, j.client, op)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	j.done(rec)
+	return nil
+}
+
+// runOp performs one operation on a host.
+func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) error {
+	switch op.Kind {
+	case steps.OpExec:
+		_, err := c.Run(ctx, op.Cmd, nil)
+		return err
+	case steps.OpWrite:
+		if err := c.MkdirAll(ctx, path.Dir(op.Path), 0o755); err != nil {
+			return err
+		}
+		return c.WriteFileAtomic(ctx, op.Path, op.Data, fs.FileMode(op.Mode))
+	case steps.OpRemove:
+		return c.Remove(ctx, op.Path)
+	case steps.OpWaitRegistry:
+		return waitRegistry(ctx, c, op.Addr, 60*time.Second)
+	case steps.OpRestartDocker:
+		return restartDocker(ctx, c)
+	}
+	return fmt.Errorf("unknown operation %q", op.Kind)
+}
+
+// restartDocker reloads systemd, restarts docker and waits until it answers.
+func restartDocker(ctx context.Context, c *transport.Client) error {
+	cmd := sh.New("systemctl", "daemon-reload").Raw("&&").Arg("systemctl", "restart", "docker")
+	if _, err := c.Run(ctx, cmd.String(), nil); err != nil {
+		return err
+	}
+	return waitDocker(ctx, c, 90*time.Second)
+}
+
+func waitDocker(ctx context.Context, c *transport.Client, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	delay := 20 * time.Millisecond
+	ping := sh.New("docker", "version", "--format", "{{.Server.Version}}").String()
+	var last error
+	for time.Now().Before(deadline) {
+		_, err := c.Run(ctx, ping, nil)
+		if err == nil {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 500*time.Millisecond)
+	}
+	return fmt.Errorf("docker did not answer within %s: %v", timeout, last)
+}
+
+// restartDocker, in a run: if docker does not come back with the new
+// configuration, the configuration changes this run made on the host are
+// undone and docker restarted on the old one before the error is reported.
+func (r *Runner) restartDocker(ctx context.Context, j *journal, host string, applied []*steps.Change) error {
+	c := r.clients[host]
+	err := restartDocker(ctx, c)
+	if err == nil {
+		return nil
+	}
+	dockerdSays := dockerLog(c)
+	var restoreErrs []error
+	for i := len(applied) - 1; i >= 0; i-- {
+		ch := applied[i]
+		if ch.Host != host || ch.Step != (steps.RegistryTrust{}).Name() {
+			continue
+		}
+		for _, op := range ch.Undo {
+			restoreErrs = append(restoreErrs, r.runOp(context.Background(), c, op))
+		}
+	}
+	restoreErrs = append(restoreErrs, restartDocker(context.Background(), c))
+	msg := fmt.Sprintf("docker did not come back after the configuration change: %v", err)
+	if dockerdSays != "" {
+		msg += "\ndockerd says:\n" + dockerdSays
+	}
+	if rerr := errors.Join(restoreErrs...); rerr != nil {
+		return fmt.Errorf("%s\nrestoring the previous configuration ALSO failed: %v; check docker on %s now", msg, rerr, host)
+	}
+	return fmt.Errorf("%s\nthe previous configuration is restored and docker runs again", msg)
+}
+
+// dockerLog returns the last lines dockerd logged.
+func dockerLog(c *transport.Client) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx, sh.New("journalctl", "-u", "docker", "-n", "15", "--no-pager").String(), nil)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}

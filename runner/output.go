@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mvorch/mvorch/runner/udiff"
+	"github.com/mvorch/mvorch/steps"
+)
+
+// PlanJSON is the contract shape of `plan --output json`.
+type PlanJSON struct {
+	Summary steps.Summary   `json:"summary"`
+	Changes []*steps.Change `json:"changes"`
+}
+
+// WritePlanJSON prints a plan as one JSON object.
+func WritePlanJSON(w io.Writer, p *steps.Plan) error {
+	changes := p.Changes
+	if changes == nil {
+		changes = []*steps.Change{}
+	}
+	return writeJSON(w, PlanJSON{Summary: p.Summary(), Changes: changes})
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// WritePlanText prints a plan as a person reads it: step by step, host by
+// host, with a diff for every file and the summary line.
+func WritePlanText(w io.Writer, p *steps.Plan, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	symColor := map[steps.Action]string{steps.ActionAdd: "32", steps.ActionChange: "33", steps.ActionRemove: "31", steps.ActionReplace: "35"}
+	for i, step := range steps.All {
+		var chs []*steps.Change
+		for _, ch := range p.Changes {
+			if ch.Step == step.Name() {
+				chs = append(chs, ch)
+			}
+		}
+		if len(chs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s\n", paint("1", fmt.Sprintf("Step %d/%d  %s  (%s)", i+1, len(steps.All), step.Title(), step.Name())))
+		host := ""
+		for _, ch := range chs {
+			if ch.Host != host {
+				host = ch.Host
+				fmt.Fprintf(w, "  %s\n", host)
+			}
+			line := fmt.Sprintf("    %s %s", paint(symColor[ch.Action], fmt.Sprintf("%-3s", ch.Action.Symbol())), ch.Target)
+			if ch.Detail != "" {
+				line += "  " + paint("2", ch.Detail)
+			}
+			fmt.Fprintln(w, line)
+			for _, warn := range ch.Warnings {
+				fmt.Fprintf(w, "        %s %s\n", paint("33", "warning:"), warn)
+			}
+			if ch.Conflict != "" {
+				fmt.Fprintf(w, "        %s %s (run needs --replace)\n", paint("31", "conflict:"), ch.Conflict)
+			}
+			if ch.Diff != "" {
+				diff := ch.Diff
+				if color {
+					diff = udiff.Colorize(diff)
+				}
+				for _, l := range strings.Split(strings.TrimRight(diff, "\n"), "\n") {
+					fmt.Fprintf(w, "        %s\n", l)
+				}
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	s := p.Summary()
+	if p.Empty() {
+		fmt.Fprintln(w, "No changes: the hosts match the inventory.")
+	}
+	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
+}
+
+// RunJSON is the contract shape of `run --output json`.
+type RunJSON struct {
+	Summary struct {
+		Added     int `json:"added"`
+		Changed   int `json:"changed"`
+		Removed   int `json:"removed"`
+		Unchanged int `json:"unchanged"`
+		Failed    int `json:"failed"`
+	} `json:"summary"`
+	Changes   []*steps.Change `json:"changes"`
+	ElapsedS  float64         `json:"elapsed_seconds"`
+	StoppedAt string          `json:"stopped_at,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Verify    *VerifyReport   `json:"verify"`
+}
+
+// WriteVerifyText prints the connectivity matrix: rows ping, columns answer.
+func WriteVerifyText(w io.Writer, v *VerifyReport) {
+	got := map[[2]string]Pair{}
+	width := 6
+	for _, c := range v.Containers {
+		width = max(width, len(c)+2)
+	}
+	for _, p := range v.Pairs {
+		got[[2]string{p.From, p.To}] = p
+	}
+	fmt.Fprintln(w, "Verify: ping from each container (rows) to each other container (columns)")
+	fmt.Fprintf(w, "%-*s", width, "")
+	for _, c := range v.Containers {
+		fmt.Fprintf(w, "%-*s", width, c)
+	}
+	fmt.Fprintln(w)
+	bad := 0
+	for _, from := range v.Containers {
+		fmt.Fprintf(w, "%-*s", width, from)
+		for _, to := range v.Containers {
+			p, ok := got[[2]string{from, to}]
+			cell := "."
+			switch {
+			case !ok:
+			case p.Expect == p.Got && p.Got:
+				cell = "ok"
+			case p.Expect == p.Got:
+				cell = "--"
+			case p.Got:
+				cell = "LEAK"
+				bad++
+			default:
+				cell = "FAIL"
+				bad++
+			}
+			fmt.Fprintf(w, "%-*s", width, cell)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	if bad == 0 {
+		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
+		return
+	}
+	fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
+	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+}
+
+// WriteVerifyJSON prints the contract shape of `verify --output json`.
+func WriteVerifyJSON(w io.Writer, v *VerifyReport) error { return writeJSON(w, v) }
+
+// WriteRunJSON prints the contract shape of `run --output json`.
+func WriteRunJSON(w io.Writer, r *RunJSON) error {
+	if r.Changes == nil {
+		r.Changes = []*steps.Change{}
+	}
+	return writeJSON(w, r)
+}

@@ -1,0 +1,194 @@
+// Package runner connects to the inventory's hosts (one SSH connection per
+// host for the whole command), gathers their facts, plans with package steps,
+// applies plans step by step with hosts in parallel, journals every change
+// on its host, and verifies the result.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/transport"
+	"github.com/mvorch/mvorch/steps"
+)
+
+// Options are the settings every command shares.
+type Options struct {
+	Forks             int // hosts worked on at once; 0 means all (at most 64)
+	AcceptNewHostKeys bool
+	ConnectTimeout    time.Duration
+	Replace           bool
+	// Log receives progress lines; nil discards them.
+	Log     io.Writer
+	Verbose int
+}
+
+// Runner holds the connections to the hosts of one inventory.
+type Runner struct {
+	inv     *inventory.Inventory
+	opts    Options
+	clients map[string]*transport.Client
+	facts   map[string]*steps.Facts
+	logMu   sync.Mutex
+	runID   string
+	by      string
+}
+
+// Connect dials every host in parallel. On any failure it closes what it
+// opened and reports every host that failed.
+func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runner, error) {
+	if opts.Forks <= 0 || opts.Forks > 64 {
+		opts.Forks = min(max(len(inv.Hosts), 1), 64)
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}}
+	r.runID, r.by = newRunID()
+	var mu sync.Mutex
+	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
+		cfg, err := r.sshConfig(h)
+		if err != nil {
+			return err
+		}
+		c, err := transport.Dial(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if k := c.AddedHostKey(); k != "" {
+			r.logf("%s: new host key added to known_hosts: %s", h.Name, k)
+		}
+		mu.Lock()
+		r.clients[h.Name] = c
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, error) {
+	s := r.inv.HostSSH(h)
+	if s.Jump != "" {
+		return transport.Config{}, fmt.Errorf("jump = %q: jump hosts are not supported yet; reach the host directly (or through a VPN) for now", s.Jump)
+	}
+	if s.Become != "" {
+		return transport.Config{}, fmt.Errorf("become = %q: privilege escalation is not supported yet; log in as root for now", s.Become)
+	}
+	cfg := transport.Config{
+		Name: h.Name, Address: h.Address, Port: s.Port, User: s.User,
+		KnownHostsFile: s.KnownHosts, AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
+		ConnectTimeout: r.opts.ConnectTimeout,
+	}
+	if s.IdentityFile != "" {
+		cfg.IdentityFiles = []string{s.IdentityFile}
+	}
+	return cfg, nil
+}
+
+// Close ends every connection.
+func (r *Runner) Close() {
+	for _, c := range r.clients {
+		c.Close()
+	}
+}
+
+func (r *Runner) hostNames() []string {
+	names := make([]string, len(r.inv.Hosts))
+	for i, h := range r.inv.Hosts {
+		names[i] = h.Name
+	}
+	return names
+}
+
+// forEachHost runs fn for the named hosts, at most Forks at once, and waits
+// for all of them. Errors come back joined, each a *steps.HostError.
+func (r *Runner) forEachHost(ctx context.Context, step string, hosts []string, fn func(context.Context, *inventory.Host) error) error {
+	sem := make(chan struct{}, r.opts.Forks)
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, name := range hosts {
+		h, _ := r.inv.Host(name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = &steps.HostError{Host: name, Step: step, Err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			if err := fn(ctx, h); err != nil {
+				errs[i] = &steps.HostError{Host: name, Step: step, Err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *Runner) logf(format string, args ...any) {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	fmt.Fprintf(r.opts.Log, format+"\n", args...)
+}
+
+func newRunID() (id, by string) {
+	now := time.Now().UTC()
+	id = fmt.Sprintf("%s-%d", now.Format("20060102T150405.000Z"), os.Getpid())
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	machine, _ := os.Hostname()
+	return id, fmt.Sprintf("%s@%s pid %d", name, machine, os.Getpid())
+}
+
+// Facts returns the facts gathered by the last Gather.
+func (r *Runner) Facts() map[string]*steps.Facts { return r.facts }
+
+// Gather reads every host's facts in one round trip per host, then asks the
+// registry which images it already serves.
+func (r *Runner) Gather(ctx context.Context) error {
+	facts := map[string]*steps.Facts{}
+	var mu sync.Mutex
+	err := r.forEachHost(ctx, "facts", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
+		res, err := r.clients[h.Name].Run(ctx, steps.FactsScript(r.inv, h), nil)
+		if err != nil {
+			return fmt.Errorf("gathering facts: %w", err)
+		}
+		f, err := steps.ParseFacts(h.Name, res.Stdout)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		facts[h.Name] = f
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.facts = facts
+	r.probeRegistry(ctx)
+	return nil
+}
+
+// Plan gathers facts and plans every step.
+func (r *Runner) Plan(ctx context.Context) (*steps.Plan, error) {
+	if err := r.Gather(ctx); err != nil {
+		return nil, err
+	}
+	return steps.Build(r.inv, r.facts, r.opts.Replace)
+}

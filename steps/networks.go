@@ -1,0 +1,110 @@
+package steps
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
+)
+
+// Networks creates the macvlan networks, identical on every host they span
+// (article 4.1 step 2 and 4.2 step 4: docker network create -d macvlan).
+type Networks struct{}
+
+func (Networks) Name() string  { return "networks" }
+func (Networks) Title() string { return "macvlan networks" }
+
+func (s Networks) Plan(c *Context) ([]*Change, error) {
+	var out []*Change
+	want := map[string]bool{}
+	for i := range c.Inv.Networks {
+		n := &c.Inv.Networks[i]
+		if !contains(c.Inv.NetworkHosts(n), c.Host.Name) {
+			continue
+		}
+		want[n.Name] = true
+		ch, err := s.planNetwork(c, n)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			out = append(out, ch)
+		}
+	}
+	return append(out, s.removeStale(c, want)...), nil
+}
+
+func createNetwork(name, subnet, gateway, parent string) sh.Command {
+	return sh.New("docker", "network", "create", "-d", "macvlan", "--subnet", subnet, "--gateway", gateway,
+		"-o", "parent="+parent, "--label", ManagedLabel+"=true", "--", name)
+}
+
+func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error) {
+	parent := c.Inv.NetworkParent(n, c.Host)
+	if _, ok := c.Facts.Links[parent]; !ok {
+		return nil, fmt.Errorf("network %s needs parent interface %s on %s, which does not exist and no earlier step makes it", n.Name, parent, c.Host.Name)
+	}
+	d := &c.Facts.Docker
+	subnet, gw := n.Subnet.String(), n.Gateway.String()
+	create := exec(createNetwork(n.Name, subnet, gw, parent))
+	rm := exec(sh.New("docker", "network", "rm", "--", n.Name).Raw(">/dev/null"))
+	old := d.Networks[n.Name]
+	if old == nil {
+		ch := c.newChange(s, ActionAdd, "network "+n.Name)
+		ch.Detail = fmt.Sprintf("macvlan %s gateway %s parent %s", subnet, gw, parent)
+		ch.Do = []Op{create}
+		ch.Undo = []Op{rm}
+		d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true}
+		return ch, nil
+	}
+	if old.Driver == "macvlan" && old.Subnet == subnet && old.Gateway == gw && old.Parent == parent {
+		return nil, nil
+	}
+	ch := c.newChange(s, ActionReplace, "network "+n.Name)
+	ch.Detail = fmt.Sprintf("%s %s gateway %s parent %s -> macvlan %s gateway %s parent %s",
+		old.Driver, old.Subnet, old.Gateway, old.Parent, subnet, gw, parent)
+	if !old.Managed {
+		ch.Conflict = fmt.Sprintf("network %s exists on %s with other settings and mvorch did not make it", n.Name, c.Host.Name)
+	}
+	ch.Do = append(s.dropContainers(c, old), rm, create)
+	ch.Undo = []Op{rm, exec(createNetwork(old.Name, old.Subnet, old.Gateway, old.Parent))}
+	d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true}
+	return ch, nil
+}
+
+// dropContainers removes the containers attached to a network about to be
+// removed; the containers step then plans them afresh.
+func (s Networks) dropContainers(c *Context, n *DockerNetwork) []Op {
+	var ops []Op
+	for _, name := range n.Containers {
+		ops = append(ops, exec(sh.New("docker", "rm", "-f", "--", name).Raw(">/dev/null")))
+		delete(c.Facts.Docker.Containers, name)
+	}
+	return ops
+}
+
+// removeStale plans the removal of networks mvorch made that the inventory
+// no longer gives this host.
+func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
+	var names []string
+	for name, n := range c.Facts.Docker.Networks {
+		if n.Managed && !want[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var out []*Change
+	for _, name := range names {
+		n := c.Facts.Docker.Networks[name]
+		ch := c.newChange(s, ActionRemove, "network "+name)
+		ch.Detail = fmt.Sprintf("macvlan %s parent %s (no longer in the inventory)", n.Subnet, n.Parent)
+		ch.Do = append(s.dropContainers(c, n), exec(sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null")))
+		ch.Undo = []Op{exec(createNetwork(name, n.Subnet, n.Gateway, n.Parent))}
+		delete(c.Facts.Docker.Networks, name)
+		out = append(out, ch)
+	}
+	return out
+}
+
+func contains(ss []string, s string) bool { return containsStr(ss, s) }

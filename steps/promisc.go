@@ -1,0 +1,50 @@
+package steps
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mvorch/mvorch/runner/sh"
+)
+
+// Promisc turns on promiscuous mode on the parent NIC, so that it accepts
+// frames for the macvlan children's MAC addresses (article 4.1, step 1).
+type Promisc struct{}
+
+func (Promisc) Name() string  { return "promisc" }
+func (Promisc) Title() string { return "Promiscuous mode on the parent NIC" }
+
+func (s Promisc) Plan(c *Context) ([]*Change, error) {
+	parent := c.Host.Parent
+	link, ok := c.Facts.Links[parent]
+	if !ok {
+		return nil, fmt.Errorf("parent NIC %s is missing on %s (interfaces: %s); set parent = \"...\" for this host or in [defaults]",
+			parent, c.Host.Name, strings.Join(c.Facts.physicalLinks(), ", "))
+	}
+	if link.Wireless {
+		return nil, fmt.Errorf("parent NIC %s on %s is wireless: 802.11 allows one MAC address per client, so macvlan cannot work on it; use a wired NIC, or ipvlan (which mvorch does not set up)",
+			parent, c.Host.Name)
+	}
+	if !c.Host.Promisc || link.Promisc {
+		return nil, nil
+	}
+	ch := c.newChange(s, ActionChange, parent)
+	ch.Detail = "promisc off -> on"
+	ch.Do = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "on"))}
+	ch.Undo = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "off"))}
+	link.Promisc = true
+	return []*Change{ch}, nil
+}
+
+// physicalLinks lists interface names a user might have meant as a parent.
+func (f *Facts) physicalLinks() []string {
+	var names []string
+	for name, l := range f.Links {
+		if name != "lo" && l.Kind == "" && !strings.HasPrefix(name, "docker") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,128 @@
+package steps
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
+)
+
+// VLANIfcfg writes the RHEL network-scripts file of each VLAN sub-interface
+// and brings it up (article 4.2, steps 2 and 3: ifcfg-ens33.10, ifup).
+type VLANIfcfg struct{}
+
+func (VLANIfcfg) Name() string  { return "vlan-ifcfg" }
+func (VLANIfcfg) Title() string { return "VLAN sub-interfaces (ifcfg files, ifup)" }
+
+func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
+	var out []*Change
+	want := map[string]bool{}
+	for i := range c.Inv.VLANs {
+		v := &c.Inv.VLANs[i]
+		addr, ok := v.Addr(c.Host.Name)
+		if !ok {
+			continue
+		}
+		if !c.Facts.NetworkScripts {
+			return nil, fmt.Errorf("%s has no %s: not a RHEL-style host (network-scripts), so mvorch cannot write ifcfg files there; VLAN sub-interfaces need a RHEL/CentOS host with network-scripts installed", c.Host.Name, NetworkScripts)
+		}
+		iface := c.Inv.Interface(c.Host, v.ID)
+		want[iface] = true
+		ch, err := s.planVLAN(c, v, iface, addr.String())
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			out = append(out, ch)
+		}
+	}
+	return append(out, s.removeStale(c, want)...), nil
+}
+
+// Ifcfg is the file the article writes for one VLAN sub-interface.
+func Ifcfg(iface string, vlanID int, parent, addr string, gateway string) []byte {
+	ip, prefix, _ := strings.Cut(addr, "/")
+	return []byte(fmt.Sprintf("%s: VLAN %d on %s\nBOOTPROTO=none\nNAME=%s\nDEVICE=%s\nONBOOT=yes\nIPADDR=%s\nPREFIX=%s\nGATEWAY=%s\nVLAN=yes\n",
+		ManagedHeader, vlanID, parent, iface, iface, ip, prefix, gateway))
+}
+
+func (s VLANIfcfg) planVLAN(c *Context, v *inventory.VLAN, iface, addr string) (*Change, error) {
+	path := ifcfgPath(iface)
+	old := c.Facts.Files[path]
+	link := c.Facts.Links[iface]
+	conflict := ""
+	if link != nil && (old == nil || !isManaged(old.Data)) {
+		conflict = fmt.Sprintf("interface %s exists on %s but mvorch did not make it", iface, c.Host.Name)
+	} else if old != nil && !isManaged(old.Data) {
+		conflict = fmt.Sprintf("%s exists on %s and was not written by mvorch", path, c.Host.Name)
+	}
+	ch := c.writeFile(s, path, Ifcfg(iface, v.ID, c.Host.Parent, addr, v.Gateway.String()), 0o644)
+	up := link != nil && link.Up && containsStr(link.Addrs, addr)
+	ifup := exec(sh.New("ifup", "ifcfg-"+iface))
+	ifdown := exec(sh.New("ifdown", "ifcfg-"+iface).Raw("|| true"))
+	switch {
+	case ch == nil && up:
+		return nil, nil
+	case ch == nil:
+		ch = c.newChange(s, ActionChange, iface)
+		ch.Detail = "ifup " + iface + " (interface missing, down or without " + addr + ")"
+		ch.Do = []Op{ifup}
+		ch.Undo = []Op{ifdown}
+	default:
+		ch.Detail = "then ifup " + iface
+		if link != nil {
+			ch.Do = append(ch.Do, ifdown)
+		}
+		ch.Do = append(ch.Do, ifup)
+		undo := []Op{ifdown}
+		undo = append(undo, ch.Undo...)
+		if link != nil && link.Up {
+			undo = append(undo, ifup)
+		}
+		ch.Undo = undo
+	}
+	if conflict != "" {
+		ch.Action = ActionReplace
+		ch.Conflict = conflict
+	}
+	c.Facts.Links[iface] = &Link{Name: iface, Up: true, Kind: "vlan", Parent: c.Host.Parent, Addrs: []string{addr}}
+	return ch, nil
+}
+
+// removeStale plans the removal of ifcfg files mvorch wrote for VLANs the
+// inventory no longer gives this host.
+func (s VLANIfcfg) removeStale(c *Context, want map[string]bool) []*Change {
+	prefix := NetworkScripts + "/ifcfg-" + c.Host.Parent + "."
+	var paths []string
+	for p, f := range c.Facts.Files {
+		if strings.HasPrefix(p, prefix) && isManaged(f.Data) && !want[strings.TrimPrefix(p, NetworkScripts+"/ifcfg-")] {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	var out []*Change
+	for _, p := range paths {
+		iface := strings.TrimPrefix(p, NetworkScripts+"/ifcfg-")
+		ch := c.removeFile(s, p)
+		ch.Detail = "after ifdown " + iface
+		ch.Do = append([]Op{exec(sh.New("ifdown", "ifcfg-"+iface).Raw("|| true"))}, ch.Do...)
+		ch.Undo = append(ch.Undo, exec(sh.New("ifup", "ifcfg-"+iface)))
+		delete(c.Facts.Links, iface)
+		out = append(out, ch)
+	}
+	return out
+}
+
+func isManaged(data []byte) bool { return bytes.HasPrefix(data, []byte(ManagedHeader)) }
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
