@@ -162,3 +162,17 @@ func WriteRunJSON(w io.Writer, r *RunJSON) error {
 	}
 	return writeJSON(w, r)
 }
+
+// WriteRollbackJSON prints what a rollback did.
+func WriteRollbackJSON(w io.Writer, rep *RollbackReport, err error) error {
+	out := struct {
+		Undone   int     `json:"undone"`
+		Failed   int     `json:"failed"`
+		ElapsedS float64 `json:"elapsed_seconds"`
+		Error    string  `json:"error,omitempty"`
+	}{Undone: rep.Undone, Failed: rep.Failed, ElapsedS: rep.Elapsed.Seconds()}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	return writeJSON(w, out)
+}

@@ -39,6 +39,8 @@ type Runner struct {
 	logMu   sync.Mutex
 	runID   string
 	by      string
+	// pass asks for an encrypted key's passphrase once for all hosts.
+	pass *transport.Passphrases
 }
 
 // Connect dials every host in parallel. On any failure it closes what it
@@ -50,7 +52,7 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}}
+	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}, pass: transport.TerminalPassphrases()}
 	r.runID, r.by = newRunID()
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
@@ -88,7 +90,7 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, error) {
 	cfg := transport.Config{
 		Name: h.Name, Address: h.Address, Port: s.Port, User: s.User,
 		KnownHostsFile: s.KnownHosts, AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
-		ConnectTimeout: r.opts.ConnectTimeout,
+		ConnectTimeout: r.opts.ConnectTimeout, Passphrases: r.pass,
 	}
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
@@ -191,4 +193,12 @@ func (r *Runner) Plan(ctx context.Context) (*steps.Plan, error) {
 		return nil, err
 	}
 	return steps.Build(r.inv, r.facts, r.opts.Replace)
+}
+
+// SetLog changes where progress lines go.
+func (r *Runner) SetLog(w io.Writer) {
+	if w == nil {
+		w = io.Discard
+	}
+	r.opts.Log = w
 }

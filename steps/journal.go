@@ -134,3 +134,6 @@ func (ch *Change) Writes() []string {
 	}
 	return out
 }
+
+// Step is the name of the step the entry's change belongs to.
+func (e *Entry) Step() string { return e.Begin.Step }

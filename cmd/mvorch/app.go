@@ -60,7 +60,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 }
 
 func commands() []*cli.Command {
-	return []*cli.Command{planCommand(), runCommand(), verifyCommand(), validateCommand()}
+	return []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand()}
 }
 
 // run executes the command line and maps errors to exit codes in one place.

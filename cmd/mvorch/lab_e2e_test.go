@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
+)
+
+func TestMain(m *testing.M) { labtest.Main(m, 2) }
+
+// mvorch runs the binary in the controller namespace and returns its result.
+func mvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
+	t.Helper()
+	return lab.RunMvorch(t, args...)
+}
+
+func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
+	t.Helper()
+	r := mvorch(t, lab, args...)
+	if r.Code != 0 {
+		t.Fatalf("mvorch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// resetLab undoes everything mvorch did, so each test starts from the lab as
+// it came up, and checks that the hosts are back as they were.
+func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]string) {
+	t.Helper()
+	mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
+}
+
+// variant writes a copy of an inventory with replacements applied.
+func variant(t *testing.T, path string, repl ...string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for i := 0; i+1 < len(repl); i += 2 {
+		if !strings.Contains(s, repl[i]) {
+			t.Fatalf("variant: %q not in %s", repl[i], path)
+		}
+		s = strings.Replace(s, repl[i], repl[i+1], 1)
+	}
+	out := filepath.Join(t.TempDir(), "inventory.toml")
+	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {
+	t.Helper()
+	return strings.TrimSpace(lab.MustExec(t, host, "systemctl show -p MainPID docker"))
+}
+
+type planOut struct {
+	Summary struct{ Add, Change, Remove int }
+	Changes []struct{ Step, Host, Action, Target, Diff string }
+}
+
+func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
+	t.Helper()
+	var p planOut
+	r := mustMvorch(t, lab, "plan", "--output", "json", inv)
+	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
+		t.Fatalf("plan json: %v\n%s", err, r.Stdout)
+	}
+	return p
+}
+
+type runOut struct {
+	Summary struct{ Added, Changed, Removed, Unchanged, Failed int }
+	Changes []struct{ Step, Host, Action, Target string }
+	Verify  struct {
+		OK    bool
+		Pairs []struct {
+			From, To    string
+			Expect, Got bool
+		}
+	}
+}
+
+func runJSON(t *testing.T, lab *labtest.Lab, args ...string) runOut {
+	t.Helper()
+	var out runOut
+	r := mustMvorch(t, lab, append([]string{"run", "--output", "json"}, args...)...)
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("run json: %v\n%s", err, r.Stdout)
+	}
+	return out
+}
+
+// The article's section 4.2 on a fresh lab: the plan shows every change and
+// changes nothing; run builds it; same-VLAN containers reach each other
+// across hosts and cross-VLAN ones do not; a second run changes nothing and
+// restarts nothing; rollback --all puts the hosts back as they were.
+func TestLabArticle42EndToEnd(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+
+	plan := mustMvorch(t, lab, "plan", "--no-color", inv)
+	for _, want := range []string{
+		"+++ /etc/sysconfig/network-scripts/ifcfg-ens33.10",
+		"+DEVICE=ens33.10", "+VLAN=yes", "+IPADDR=203.0.113.11", "+GATEWAY=203.0.113.1",
+		"+++ /etc/sysconfig/network-scripts/ifcfg-ens33.20",
+		"--insecure-registry 198.51.100.11:5000",
+		"systemctl daemon-reload && systemctl restart docker",
+		"container registry", "network mac_net10", "container bbox21",
+		"Plan: 21 to add, 4 to change, 0 to remove.",
+	} {
+		if !strings.Contains(plan.Stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, plan.Stdout)
+		}
+	}
+	labtest.SameSnapshots(t, "after plan", before, lab.Snapshots(t))
+	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 2 {
+		t.Errorf("plan --detailed-exitcode with changes pending: exit %d, want 2", r.Code)
+	}
+	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+
+	out := runJSON(t, lab, inv)
+	if out.Summary.Added != 21 || out.Summary.Changed != 4 || out.Summary.Failed != 0 || !out.Verify.OK {
+		t.Fatalf("first run: %+v", out)
+	}
+	if len(out.Verify.Pairs) != 12 {
+		t.Errorf("verify pairs: %d, want 12", len(out.Verify.Pairs))
+	}
+	// Independently of mvorch's own verify: real pings between containers.
+	if r := lab.Exec(t, "docker01", "docker exec bbox10 ping -c1 -W2 203.0.113.131"); r.Code != 0 {
+		t.Errorf("bbox10 (docker01) -> bbox11 (docker02), same VLAN: %+v", r)
+	}
+	if r := lab.Exec(t, "docker01", "docker exec bbox20 ping -c1 -W2 203.0.113.195"); r.Code != 0 {
+		t.Errorf("bbox20 (docker01) -> bbox21 (docker02), same VLAN: %+v", r)
+	}
+	if r := lab.Exec(t, "docker01", "docker exec bbox10 ping -c1 -W1 203.0.113.195"); r.Code == 0 {
+		t.Errorf("bbox10 -> bbox21 crossed VLANs without a router")
+	}
+	ifcfg := lab.MustExec(t, "docker02", "cat /etc/sysconfig/network-scripts/ifcfg-ens33.20")
+	for _, kv := range []string{"BOOTPROTO=none", "NAME=ens33.20", "DEVICE=ens33.20", "ONBOOT=yes", "IPADDR=203.0.113.76", "PREFIX=26", "GATEWAY=203.0.113.65", "VLAN=yes"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(kv) + `$`).MatchString(ifcfg) {
+			t.Errorf("ifcfg-ens33.20 on docker02 lacks %s:\n%s", kv, ifcfg)
+		}
+	}
+
+	pids := map[string]string{}
+	for _, h := range lab.Hosts {
+		pids[h.Name] = dockerdPID(t, lab, h.Name)
+	}
+	again := runJSON(t, lab, inv)
+	if again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
+		t.Errorf("second run changed something: %+v", again)
+	}
+	for _, h := range lab.Hosts {
+		if pid := dockerdPID(t, lab, h.Name); pid != pids[h.Name] {
+			t.Errorf("%s: dockerd restarted by a run with nothing to do (%s -> %s)", h.Name, pids[h.Name], pid)
+		}
+	}
+	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 || !strings.Contains(r.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
+		t.Errorf("plan after run: exit %d\n%s", r.Code, r.Stdout)
+	}
+	if r := mvorch(t, lab, "run", "--dry-run", "--detailed-exitcode", inv); r.Code != 0 {
+		t.Errorf("run --dry-run --detailed-exitcode after run: exit %d", r.Code)
+	}
+	v := mustMvorch(t, lab, "verify", inv)
+	if !strings.Contains(v.Stdout, "Verify: all 12 pairs as expected.") {
+		t.Errorf("verify:\n%s", v.Stdout)
+	}
+}
+
+// Section 4.1: one macvlan network on the NIC itself, no VLAN, no registry.
+func TestLabArticle41EndToEnd(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory41()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	out := runJSON(t, lab, inv)
+	// promisc x2, network x2, container x2; no VLAN, no trust, no restart.
+	if out.Summary.Added != 4 || out.Summary.Changed != 2 || !out.Verify.OK || len(out.Verify.Pairs) != 2 {
+		t.Fatalf("4.1 run: %+v", out)
+	}
+	for _, ch := range out.Changes {
+		if ch.Step == "docker-restart" || ch.Step == "vlan-ifcfg" || ch.Step == "8021q" {
+			t.Errorf("4.1 run made a %s change: %+v", ch.Step, ch)
+		}
+	}
+	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 {
+		t.Errorf("plan after the 4.1 run: exit %d\n%s", r.Code, r.Stdout)
+	}
+	if r := lab.Exec(t, "docker02", "docker exec bbox2 ping -c1 -W2 203.0.113.139"); r.Code != 0 {
+		t.Errorf("bbox2 -> bbox1 across hosts on ens33: %+v", r)
+	}
+}

@@ -1,0 +1,182 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/udiff"
+	"github.com/mvorch/mvorch/steps"
+)
+
+// undoItem is one journal entry to undo on one host.
+type undoItem struct {
+	host  string
+	entry *steps.Entry
+}
+
+// RollbackPlan lists, per host and newest first, the changes a rollback undoes.
+type RollbackPlan struct {
+	items []undoItem
+	// Plan shows the undo in the plan format.
+	Plan *steps.Plan
+}
+
+// PlanRollback reads every host's journal. With all, every change mvorch
+// ever made and has not undone is listed; otherwise those of the most recent
+// run that has anything left to undo on that host.
+func (r *Runner) PlanRollback(ctx context.Context, all bool) (*RollbackPlan, error) {
+	if err := r.Gather(ctx); err != nil {
+		return nil, err
+	}
+	rp := &RollbackPlan{Plan: &steps.Plan{}}
+	for _, h := range r.inv.Hosts {
+		live := steps.Live(steps.ParseJournal(r.facts[h.Name].Journal))
+		if len(live) == 0 {
+			continue
+		}
+		last := live[len(live)-1].Begin.Run
+		for i := len(live) - 1; i >= 0; i-- {
+			e := live[i]
+			if !all && e.Begin.Run != last {
+				continue
+			}
+			rp.items = append(rp.items, undoItem{host: h.Name, entry: e})
+			rp.Plan.Changes = append(rp.Plan.Changes, r.undoChange(h.Name, e))
+		}
+	}
+	return rp, nil
+}
+
+// undoChange shows an undo as a change: the inverse action, and for files a
+// diff from what is there now to what the undo puts back.
+func (r *Runner) undoChange(host string, e *steps.Entry) *steps.Change {
+	b := e.Begin
+	inverse := map[steps.Action]steps.Action{steps.ActionAdd: steps.ActionRemove, steps.ActionRemove: steps.ActionAdd,
+		steps.ActionChange: steps.ActionChange, steps.ActionReplace: steps.ActionReplace}
+	ch := &steps.Change{Step: b.Step, Host: host, Action: inverse[b.Action], Target: b.Target,
+		Detail: fmt.Sprintf("undo %s of run %s", b.Action, b.Run), Undo: b.Undo}
+	if !e.Done {
+		ch.Detail += " (interrupted: may not have been made)"
+	}
+	files := r.facts[host].Files
+	for _, op := range b.Undo {
+		var now []byte
+		if f := files[op.Path]; f != nil {
+			now = f.Data
+		}
+		switch op.Kind {
+		case steps.OpWrite:
+			ch.Diff += udiff.Unified(op.Path, op.Path, now, op.Data, 3)
+		case steps.OpRemove:
+			ch.Diff += udiff.Unified(op.Path, op.Path, now, nil, 3)
+		}
+	}
+	return ch
+}
+
+// RollbackReport is what a rollback did.
+type RollbackReport struct {
+	Undone  int
+	Failed  int
+	Elapsed time.Duration
+}
+
+// Rollback undoes the planned entries, newest first on each host, hosts in
+// parallel. Docker is restarted once per host, after the trust changes that
+// preceded its restart are undone; it is never left down, even on failure.
+func (r *Runner) Rollback(ctx context.Context, rp *RollbackPlan) (*RollbackReport, error) {
+	start := time.Now()
+	rep := &RollbackReport{}
+	byHost := map[string][]*steps.Entry{}
+	var hosts []string
+	for _, it := range rp.items {
+		if byHost[it.host] == nil {
+			hosts = append(hosts, it.host)
+		}
+		byHost[it.host] = append(byHost[it.host], it.entry)
+	}
+	var mu sync.Mutex
+	err := r.forEachHost(ctx, "rollback", hosts, func(ctx context.Context, h *inventory.Host) error {
+		n, err := r.rollbackHost(ctx, h.Name, byHost[h.Name])
+		mu.Lock()
+		rep.Undone += n
+		if err != nil {
+			rep.Failed++
+		}
+		mu.Unlock()
+		return err
+	})
+	rep.Elapsed = time.Since(start)
+	return rep, err
+}
+
+func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps.Entry) (undone int, err error) {
+	c := r.clients[host]
+	j := &journal{client: c}
+	restart := false
+	trustIdx := steps.Index((steps.RegistryTrust{}).Name())
+	flushRestart := func() error {
+		if !restart {
+			return nil
+		}
+		restart = false
+		t0 := time.Now()
+		err := restartDocker(context.WithoutCancel(ctx), c)
+		r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", host, "docker-restart", "~", "docker.service", status(err), time.Since(t0).Seconds())
+		return err
+	}
+	defer func() {
+		// Docker is never left down: a restart owed is made whatever happened.
+		if rerr := flushRestart(); rerr != nil && err == nil {
+			err = rerr
+		}
+		if ferr := j.flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	for i, e := range entries {
+		if ctx.Err() != nil {
+			return undone, ctx.Err()
+		}
+		if e.Begin.Step == (steps.DockerRestart{}).Name() {
+			restart = true
+			j.undone(e.Begin)
+			undone++
+			continue
+		}
+		t0 := time.Now()
+		var opErr error
+		for _, op := range e.Begin.Undo {
+			if op.Kind == steps.OpRestartDocker {
+				restart = true
+				continue
+			}
+			if opErr = r.runOp(context.WithoutCancel(ctx), c, op); opErr != nil {
+				break
+			}
+		}
+		r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", host, e.Begin.Step, "undo", e.Begin.Target, status(opErr), time.Since(t0).Seconds())
+		if opErr != nil {
+			return undone, fmt.Errorf("undoing %s %s: %w", e.Begin.Action, e.Begin.Target, opErr)
+		}
+		j.undone(e.Begin)
+		undone++
+		// The restart waits until the trust changes before it are undone too.
+		if restart && (i+1 == len(entries) || steps.Index(entries[i+1].Step()) < trustIdx) {
+			if err := flushRestart(); err != nil {
+				return undone, err
+			}
+		}
+	}
+	return undone, nil
+}
+
+func status(err error) string {
+	if err != nil {
+		return "FAILED"
+	}
+	return "ok"
+}

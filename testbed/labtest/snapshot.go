@@ -1,0 +1,78 @@
+package labtest
+
+import (
+	"strings"
+	"testing"
+)
+
+// snapshotScript prints what mvorch may change on a host: hashes of the files
+// it may touch, the links with their flags, docker's networks, containers,
+// images and whether docker runs. Two snapshots are equal when the host is
+// as it was (dockerd's pid may differ: a restart is not a change of state).
+const snapshotScript = `export LC_ALL=C
+echo "## files"
+for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd/system/docker.service \
+  /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json; do
+  [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
+done
+echo "## links"
+ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/ link\/ether [0-9a-f:]+.*//; s/ qlen [0-9]+//'
+echo "## addrs"
+ip -o -4 addr | awk '{print $2, $4}'
+echo "## modules"
+test -d /sys/module/8021q && echo 8021q
+echo "## docker"
+systemctl is-active docker
+docker network ls --format '{{.Name}} {{.Driver}}' | sort
+docker ps -a --format '{{.Names}} {{.Image}} {{.State}}' | sort
+docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort
+`
+
+// Snapshot returns a host's state as text (see snapshotScript).
+func (l *Lab) Snapshot(t testing.TB, host string) string {
+	t.Helper()
+	return l.MustExec(t, host, snapshotScript)
+}
+
+// Snapshots returns every host's snapshot, keyed by host name.
+func (l *Lab) Snapshots(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, h := range l.Hosts {
+		out[h.Name] = l.Snapshot(t, h.Name)
+	}
+	return out
+}
+
+// SameSnapshots fails the test with a line diff when two snapshots differ.
+func SameSnapshots(t testing.TB, what string, want, got map[string]string) {
+	t.Helper()
+	for host, w := range want {
+		if g := got[host]; g != w {
+			t.Errorf("%s: %s differs:\n%s", what, host, lineDiff(w, g))
+		}
+	}
+}
+
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
