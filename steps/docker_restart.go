@@ -15,7 +15,13 @@ func (DockerRestart) Title() string { return "Reload systemd and restart docker"
 
 func (s DockerRestart) Plan(c *Context) ([]*Change, error) {
 	d := &c.Facts.Docker
-	if !c.Facts.DockerConfigChanged {
+	stale := ""
+	if addr := c.Inv.RegistryAddr(); addr != "" && d.Active && !containsStr(d.Insecure, addr) && !c.Facts.DockerConfigChanged {
+		// The configuration trusts the registry but the running dockerd
+		// started before it did: only a restart makes it count.
+		stale = "the configuration trusts " + addr + " but the running dockerd does not yet"
+	}
+	if !c.Facts.DockerConfigChanged && stale == "" {
 		if !d.Active {
 			return nil, fmt.Errorf("docker is not running on %s: start it (systemctl start docker) and check it with docker info", c.Host.Name)
 		}
@@ -23,12 +29,18 @@ func (s DockerRestart) Plan(c *Context) ([]*Change, error) {
 	}
 	ch := c.newChange(s, ActionChange, "docker.service")
 	ch.Detail = "systemctl daemon-reload && systemctl restart docker"
+	if stale != "" {
+		ch.Detail += " (" + stale + ")"
+	}
 	if running := runningContainers(d); len(running) > 0 {
 		ch.Warnings = []string{"restarting docker interrupts running containers: " + strings.Join(running, ", ")}
 	}
 	ch.Do = []Op{{Kind: OpRestartDocker}}
 	ch.Undo = []Op{{Kind: OpRestartDocker}}
 	d.Active = true
+	if addr := c.Inv.RegistryAddr(); addr != "" {
+		d.Insecure = append(d.Insecure, addr)
+	}
 	c.Facts.DockerConfigChanged = false
 	return []*Change{ch}, nil
 }

@@ -79,6 +79,8 @@ type Docker struct {
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
 	Images map[string]string
+	// Insecure are the registries the running dockerd trusts over HTTP.
+	Insecure []string
 }
 
 // DockerNetwork is one docker network.
@@ -133,6 +135,7 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		"  pid=$(systemctl show -p MainPID docker 2>/dev/null | cut -d= -f2)",
 		"  [ -n \"$pid\" ] && [ \"$pid\" != 0 ] && echo \"cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null)\"",
 		"  docker version --format 'server={{.Server.Version}}' 2>/dev/null",
+		"  docker info --format 'insecure={{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null",
 		"fi; true",
 		section("networks"),
 		"ids=$(docker network ls -q 2>/dev/null); [ -n \"$ids\" ] && docker network inspect $ids 2>/dev/null; true",
@@ -297,6 +300,8 @@ func (f *Facts) parseDocker(lines []string) {
 			f.Docker.Cmdline = strings.TrimSpace(strings.TrimPrefix(l, "cmdline="))
 		case strings.HasPrefix(l, "server="):
 			f.Docker.Active = true
+		case strings.HasPrefix(l, "insecure="):
+			f.Docker.Insecure = strings.Fields(strings.TrimPrefix(l, "insecure="))
 		}
 	}
 }

@@ -24,11 +24,13 @@ func (s Networks) Plan(c *Context) ([]*Change, error) {
 			continue
 		}
 		want[n.Name] = true
+		old := c.Facts.Docker.Networks[n.Name]
 		ch, err := s.planNetwork(c, n)
 		if err != nil {
 			return nil, err
 		}
 		if ch != nil {
+			out = append(out, s.dropContainers(c, old)...)
 			out = append(out, ch)
 		}
 	}
@@ -67,21 +69,36 @@ func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error)
 	if !old.Managed {
 		ch.Conflict = fmt.Sprintf("network %s exists on %s with other settings and mvorch did not make it", n.Name, c.Host.Name)
 	}
-	ch.Do = append(s.dropContainers(c, old), rm, create)
+	ch.Do = []Op{rm, create}
 	ch.Undo = []Op{rm, exec(createNetwork(old.Name, old.Subnet, old.Gateway, old.Parent))}
 	d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true}
 	return ch, nil
 }
 
-// dropContainers removes the containers attached to a network about to be
-// removed; the containers step then plans them afresh.
-func (s Networks) dropContainers(c *Context, n *DockerNetwork) []Op {
-	var ops []Op
-	for _, name := range n.Containers {
-		ops = append(ops, exec(sh.New("docker", "rm", "-f", "--", name).Raw(">/dev/null")))
-		delete(c.Facts.Docker.Containers, name)
+// dropContainers plans the removal of the containers attached to a network
+// about to be removed or replaced, each a change of its own so the plan
+// shows it; the containers step then plans those still wanted afresh.
+func (s Networks) dropContainers(c *Context, n *DockerNetwork) []*Change {
+	if n == nil {
+		return nil
 	}
-	return ops
+	var out []*Change
+	for _, name := range n.Containers {
+		old := c.Facts.Docker.Containers[name]
+		if old == nil {
+			continue
+		}
+		ch := c.newChange(s, ActionRemove, "container "+name)
+		ch.Detail = "attached to network " + n.Name + ", which goes"
+		if !old.Managed {
+			ch.Conflict = fmt.Sprintf("container %s on %s was not made by mvorch", name, c.Host.Name)
+		}
+		ch.Do = []Op{exec(sh.New("docker", "rm", "-f", "--", name).Raw(">/dev/null"))}
+		ch.Undo = recreate(old)
+		delete(c.Facts.Docker.Containers, name)
+		out = append(out, ch)
+	}
+	return out
 }
 
 // removeStale plans the removal of networks mvorch made that the inventory
@@ -97,9 +114,10 @@ func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
 	var out []*Change
 	for _, name := range names {
 		n := c.Facts.Docker.Networks[name]
+		out = append(out, s.dropContainers(c, n)...)
 		ch := c.newChange(s, ActionRemove, "network "+name)
 		ch.Detail = fmt.Sprintf("macvlan %s parent %s (no longer in the inventory)", n.Subnet, n.Parent)
-		ch.Do = append(s.dropContainers(c, n), exec(sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null")))
+		ch.Do = []Op{exec(sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null"))}
 		ch.Undo = []Op{exec(createNetwork(name, n.Subnet, n.Gateway, n.Parent))}
 		delete(c.Facts.Docker.Networks, name)
 		out = append(out, ch)

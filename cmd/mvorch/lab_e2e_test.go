@@ -79,7 +79,7 @@ func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
 
 type runOut struct {
 	Summary struct{ Added, Changed, Removed, Unchanged, Failed int }
-	Changes []struct{ Step, Host, Action, Target string }
+	Changes []struct{ Step, Host, Action, Target, Detail string }
 	Verify  struct {
 		OK    bool
 		Pairs []struct {

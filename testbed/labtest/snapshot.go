@@ -16,9 +16,9 @@ for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd
   [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
 done
 echo "## links"
-ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/ link\/ether [0-9a-f:]+.*//; s/ qlen [0-9]+//'
+ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-9]+//' | sort
 echo "## addrs"
-ip -o -4 addr | awk '{print $2, $4}'
+ip -o -4 addr | awk '{print $2, $4}' | sort
 echo "## modules"
 test -d /sys/module/8021q && echo 8021q
 echo "## docker"
@@ -73,6 +73,9 @@ func lineDiff(a, b string) string {
 		if !ma[l] {
 			out = append(out, "+ "+l)
 		}
+	}
+	if len(out) == 0 {
+		return "same lines, other order:\n--- want\n" + a + "\n--- got\n" + b
 	}
 	return strings.Join(out, "\n")
 }

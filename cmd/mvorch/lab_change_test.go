@@ -1,0 +1,72 @@
+package main
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
+)
+
+// Changing the inventory (add a container, change a VLAN address, remove a
+// network) gives a plan of exactly those changes and a run that makes
+// exactly them; rollback then gives back the state after the first run.
+func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
+	lab := labtest.Get(t)
+	base := lab.Inventory()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { resetLab(t, lab, base, before) })
+	runJSON(t, lab, base)
+	afterA := lab.Snapshots(t)
+
+	changed := variant(t, base,
+		// VLAN 10 address of docker02 moves.
+		`docker02 = "203.0.113.12/26"`, `docker02 = "203.0.113.40/26"`,
+		// mac_net20 and its containers go.
+		"[[network]]\nname = \"mac_net20\"\nsubnet = \"203.0.113.192/26\"\ngateway = \"203.0.113.193\"\nvlan = 20\n", "",
+		"[[container]]\nname = \"bbox20\"\nhost = \"docker01\"\nnetwork = \"mac_net20\"\nip = \"203.0.113.194\"\nimage = \"busybox:v1\"\n", "",
+		"[[container]]\nname = \"bbox21\"\nhost = \"docker02\"\nnetwork = \"mac_net20\"\nip = \"203.0.113.195\"\nimage = \"busybox:v1\"\n", "",
+	)
+	changed = variant(t, changed, "[[container]]\nname = \"bbox10\"",
+		"[[container]]\nname = \"bbox12\"\nhost = \"docker02\"\nnetwork = \"mac_net10\"\nip = \"203.0.113.140\"\nimage = \"busybox:v1\"\n\n[[container]]\nname = \"bbox10\"")
+
+	p := planJSON(t, lab, changed)
+	var got []string
+	for _, ch := range p.Changes {
+		got = append(got, ch.Host+" "+ch.Action+" "+ch.Target)
+	}
+	sort.Strings(got)
+	want := []string{
+		"docker01 remove container bbox20",
+		"docker01 remove network mac_net20",
+		"docker02 add container bbox12",
+		"docker02 change /etc/sysconfig/network-scripts/ifcfg-ens33.10",
+		"docker02 remove container bbox21",
+		"docker02 remove network mac_net20",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan of the changed inventory:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, ch := range p.Changes {
+		if strings.HasSuffix(ch.Target, "ifcfg-ens33.10") && (!strings.Contains(ch.Diff, "-IPADDR=203.0.113.12") || !strings.Contains(ch.Diff, "+IPADDR=203.0.113.40")) {
+			t.Errorf("ifcfg diff:\n%s", ch.Diff)
+		}
+	}
+
+	out := runJSON(t, lab, changed)
+	if out.Summary.Added != 1 || out.Summary.Changed != 1 || out.Summary.Removed != 4 || !out.Verify.OK {
+		t.Errorf("run of the changed inventory: %+v", out.Summary)
+	}
+	if addr := lab.MustExec(t, "docker02", "ip -o -4 addr show dev ens33.10"); !strings.Contains(addr, "203.0.113.40/26") || strings.Contains(addr, "203.0.113.12/") {
+		t.Errorf("ens33.10 on docker02 after the change: %s", addr)
+	}
+	if r := mvorch(t, lab, "plan", "--detailed-exitcode", changed); r.Code != 0 {
+		t.Errorf("plan after the changed run: exit %d\n%s", r.Code, r.Stdout)
+	}
+
+	mustMvorch(t, lab, "rollback", "--yes", changed)
+	labtest.SameSnapshots(t, "rollback of run B", afterA, lab.Snapshots(t))
+	if r := mvorch(t, lab, "plan", "--detailed-exitcode", base); r.Code != 0 {
+		t.Errorf("plan of inventory A after rolling back B: exit %d\n%s", r.Code, r.Stdout)
+	}
+}
