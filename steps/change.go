@@ -26,14 +26,16 @@ func (c *Context) writeFile(step Step, path string, data []byte, mode uint32) *C
 	ch := c.newChange(step, ActionAdd, path)
 	ch.Do = []Op{{Kind: OpWrite, Path: path, Data: data, Mode: mode}}
 	var oldData []byte
+	oldName := "/dev/null"
 	if old != nil {
+		oldName = path
 		ch.Action = ActionChange
 		oldData = old.Data
 		ch.Undo = []Op{{Kind: OpWrite, Path: path, Data: old.Data, Mode: old.Mode}}
 	} else {
 		ch.Undo = []Op{{Kind: OpRemove, Path: path}}
 	}
-	ch.Diff = udiff.Unified(path, path, oldData, data, 3)
+	ch.Diff = udiff.Unified(oldName, path, oldData, data, 3)
 	c.Facts.Files[path] = &File{Data: data, Mode: mode}
 	return ch
 }
@@ -47,7 +49,7 @@ func (c *Context) removeFile(step Step, path string) *Change {
 	ch := c.newChange(step, ActionRemove, path)
 	ch.Do = []Op{{Kind: OpRemove, Path: path}}
 	ch.Undo = []Op{{Kind: OpWrite, Path: path, Data: old.Data, Mode: old.Mode}}
-	ch.Diff = udiff.Unified(path, path, old.Data, nil, 3)
+	ch.Diff = udiff.Unified(path, "/dev/null", old.Data, nil, 3)
 	delete(c.Facts.Files, path)
 	return ch
 }

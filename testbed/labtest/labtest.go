@@ -147,6 +147,14 @@ func runOutside(n int) int {
 	}
 	name := labName(root)
 	dir := filepath.Join(os.TempDir(), name)
+	// Two runs of one package's tests would share (and tear down) one lab:
+	// the second waits for the first.
+	unlock, err := lockLab(filepath.Join(os.TempDir(), name+".lock"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "labtest:", err)
+		return 1
+	}
+	defer unlock()
 	env := append(os.Environ(), envName+"="+name, envDir+"="+dir)
 	lab := func(args ...string) error {
 		cmd := exec.Command(filepath.Join(root, "testbed", "lab"), args...)
@@ -204,6 +212,23 @@ func runOutside(n int) int {
 		return 1
 	}
 	return 0
+}
+
+// lockLab takes an exclusive lock on path, waiting (and saying so) while
+// another test process holds it.
+func lockLab(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(os.Stderr, "labtest: another test run uses this lab (%s); waiting for it\n", path)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // buildMvorch builds the binary the tests drive, once per package run.

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(append([]string{"mvorch"}, args...), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// validate catches both of the article's own mistakes, with file:line,
+// key and value, and exits 1 without touching any host.
+func TestValidateArticleMistakes(t *testing.T) {
+	path := "../../inventory/testdata/article-4.2-as-written.toml"
+	code, _, stderr := runCLI("validate", path)
+	if code != 1 {
+		t.Fatalf("validate exit %d, want 1\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		path + ":", `container[3].ip = "172.16.10.10": already used by bbox10 on docker01`,
+		`image = "192.168.1.11/busybox:v1": names the registry 192.168.1.11 (docker01) without its port 5000`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestValidateExamples(t *testing.T) {
+	for _, path := range []string{"../../inventory.toml.example", "../../examples/section-4.1.toml"} {
+		code, stdout, stderr := runCLI("validate", path)
+		if code != 0 || !strings.Contains(stdout, "valid") {
+			t.Errorf("validate %s: exit %d\n%s%s", path, code, stdout, stderr)
+		}
+	}
+}
+
+// Usage errors name what is wrong and exit 1; --version and --help work.
+func TestCommandLineErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"plan"}, 1, "plan needs exactly one argument, the inventory file"},
+		{[]string{"run", "a.toml", "b.toml"}, 1, "run needs exactly one argument"},
+		{[]string{"plan", "--output", "yaml", "x.toml"}, 1, `--output "yaml": use text or json`},
+		{[]string{"run", "--detailed-exitcode", "x.toml"}, 1, "--detailed-exitcode goes with --dry-run"},
+		{[]string{"plan", "/nonexistent/inv.toml"}, 1, "/nonexistent/inv.toml"},
+		{[]string{"validate"}, 1, "validate needs exactly one argument"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("mvorch %v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+	if code, out, _ := runCLI("--version"); code != 0 || !strings.Contains(out, "mvorch version") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+	code, out, _ := runCLI("--help")
+	for _, cmd := range []string{"plan", "run", "rollback", "verify", "validate", "Exit codes"} {
+		if code != 0 || !strings.Contains(out, cmd) {
+			t.Errorf("--help lacks %q", cmd)
+		}
+	}
+}
