@@ -42,6 +42,9 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 		}
 		return rep, fmt.Errorf("%w:\n%s\nrun again with --replace to replace them", ErrConflicts, strings.Join(lines, "\n"))
 	}
+	if r.opts.Live {
+		r.live = newLiveView(r.hostNames())
+	}
 	journals := map[string]*journal{}
 	for name, c := range r.clients {
 		journals[name] = &journal{client: c}
@@ -77,6 +80,7 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 					Writes: ch.Writes(), Registry: ch.Registry, Undo: ch.Undo, By: r.by}
 				mu.Unlock()
 				t0 := time.Now()
+				r.changeStarted(ch)
 				err := r.applyChange(ctx, journals[h.Name], rec, ch, rep, &mu)
 				r.progress(ch, err, time.Since(t0))
 				if err != nil {
@@ -124,14 +128,6 @@ func (r *Runner) inventoryOrder(hosts []string) []string {
 		}
 	}
 	return out
-}
-
-func (r *Runner) progress(ch *steps.Change, err error, d time.Duration) {
-	status := "ok"
-	if err != nil {
-		status = "FAILED"
-	}
-	r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", ch.Host, ch.Step, ch.Action.Symbol(), ch.Target, status, d.Seconds())
 }
 
 // applyChange journals the change, then runs its operations.

@@ -144,6 +144,9 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	for _, p := range v.Problems {
+		fmt.Fprintln(w, "could not ping from", p)
+	}
 	if bad == 0 {
 		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
 		return

@@ -28,6 +28,8 @@ type Options struct {
 	// Log receives progress lines; nil discards them.
 	Log     io.Writer
 	Verbose int
+	// Live redraws one status line per host in place (Log is a terminal).
+	Live bool
 }
 
 // Runner holds the connections to the hosts of one inventory.
@@ -41,6 +43,7 @@ type Runner struct {
 	by      string
 	// pass asks for an encrypted key's passphrase once for all hosts.
 	pass *transport.Passphrases
+	live *liveView
 }
 
 // Connect dials every host in parallel. On any failure it closes what it

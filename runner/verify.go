@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -24,6 +25,8 @@ type VerifyReport struct {
 	Pairs []Pair `json:"pairs"`
 	// Containers are the matrix's rows and columns, in inventory order.
 	Containers []string `json:"containers"`
+	// Problems say why a container could not ping at all.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Verify pings, from each container, every other container once. Two
@@ -41,7 +44,14 @@ func (r *Runner) Verify(ctx context.Context) (*VerifyReport, error) {
 		for _, from := range r.inv.ContainersOn(h.Name) {
 			res, err := r.pingAll(ctx, h.Name, from, cts)
 			if err != nil {
-				return err
+				if ctx.Err() != nil {
+					return err
+				}
+				// A container that cannot ping reaches nothing: its row fails.
+				mu.Lock()
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s on %s: %v", from.Name, h.Name, err))
+				mu.Unlock()
+				continue
 			}
 			mu.Lock()
 			for to, ok := range res {
@@ -54,6 +64,7 @@ func (r *Runner) Verify(ctx context.Context) (*VerifyReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	sort.Strings(rep.Problems)
 	for _, from := range cts {
 		for _, to := range cts {
 			if from.Name == to.Name && from.Host == to.Host {

@@ -20,6 +20,13 @@ func runContainer(name, network, ip, restart, image string) sh.Command {
 		"--restart", restart, "--label", ManagedLabel+"=true", "--", image)
 }
 
+// runUnmanaged re-creates a container mvorch did not make: without its label,
+// so that mvorch never takes it for its own afterwards.
+func runUnmanaged(name, network, ip, restart, image string) sh.Command {
+	return sh.New("docker", "run", "-itd", "--name", name, "--network", network, "--ip", ip,
+		"--restart", restart, "--", image)
+}
+
 func (s Containers) Plan(c *Context) ([]*Change, error) {
 	var out []*Change
 	want := map[string]bool{}
@@ -96,7 +103,11 @@ func recreate(old *DockerContainer) []Op {
 		if restart == "" {
 			restart = "no"
 		}
-		return []Op{exec(runContainer(old.Name, net, old.Networks[net], restart, old.Image))}
+		run := runUnmanaged
+		if old.Managed {
+			run = runContainer
+		}
+		return []Op{exec(run(old.Name, net, old.Networks[net], restart, old.Image))}
 	}
 	return nil
 }

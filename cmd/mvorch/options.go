@@ -53,6 +53,7 @@ func parseCommon(c *cli.Context) (*common, error) {
 		o.runner.Log = o.stderr
 	}
 	o.runner.Verbose = c.Count("verbose")
+	o.runner.Live = o.runner.Log != nil && isTerminal(o.runner.Log) && c.Count("verbose") == 0
 	return o, nil
 }
 

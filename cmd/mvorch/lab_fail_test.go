@@ -1,0 +1,108 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
+)
+
+// A step that fails on one host: the other hosts finish that step, the run
+// stops before the next, and the report names host, step, command and the
+// command's stderr.
+func TestLabFailedStepStopsTheRun(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+	lab.MustExec(t, "docker02", "echo 8021q > /etc/mvlab/refuse-modules")
+	t.Cleanup(func() {
+		lab.Exec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
+		resetLab(t, lab, inv, before)
+	})
+	r := mvorch(t, lab, "run", inv)
+	if r.Code != 1 {
+		t.Fatalf("run with a failing modprobe: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	for _, want := range []string{"docker02: 8021q:", `"modprobe 8021q"`, "could not insert '8021q': Operation not permitted"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("error report lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if !strings.Contains(r.Stdout, "Apply stopped at step 8021q") {
+		t.Errorf("summary does not name the step:\n%s", r.Stdout)
+	}
+	// docker01 finished the step; no host went on to the next one.
+	if got := lab.Exec(t, "docker01", "test -d /sys/module/8021q && test -f /etc/modules-load.d/8021q.conf"); got.Code != 0 {
+		t.Errorf("docker01 did not finish the 8021q step")
+	}
+	for _, h := range lab.Hosts {
+		if got := lab.Exec(t, h.Name, "ls /etc/sysconfig/network-scripts/ifcfg-ens33.10"); got.Code == 0 {
+			t.Errorf("%s went on to the vlan-ifcfg step after a failure", h.Name)
+		}
+	}
+	// Once the cause is gone, a run converges.
+	lab.MustExec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
+	if out := runJSON(t, lab, inv); !out.Verify.OK {
+		t.Errorf("run after the fix: %+v", out.Summary)
+	}
+}
+
+// Something of the same name that mvorch did not make is a conflict: shown
+// as a replacement, refused by run without --replace, replaced with it.
+func TestLabConflictNeedsReplace(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory41()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() {
+		// rollback --all puts back what mvorch replaced: the planted container.
+		mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		labels := lab.MustExec(t, "docker01", "docker inspect -f '{{json .Config.Labels}}' bbox1")
+		if strings.Contains(labels, "io.mvorch.managed") {
+			t.Errorf("the container rollback put back carries mvorch's label: %s", labels)
+		}
+		lab.MustExec(t, "docker01", "docker rm -f bbox1 && docker network rm mac_net1")
+		labtest.SameSnapshots(t, "after rollback and removing the planted container", before, lab.Snapshots(t))
+	})
+	lab.MustExec(t, "docker01", "docker network create -d macvlan --subnet 203.0.113.128/26 --gateway 203.0.113.129 -o parent=ens33 mac_net1 && "+
+		"docker run -itd --name bbox1 --network mac_net1 --ip 203.0.113.150 busybox:latest")
+	planted := lab.Snapshots(t)
+
+	plan := mustMvorch(t, lab, "plan", "--no-color", inv)
+	if !strings.Contains(plan.Stdout, "-/+ container bbox1") || !strings.Contains(plan.Stdout, "conflict: a container named bbox1 that mvorch did not make") {
+		t.Errorf("plan does not show the conflict:\n%s", plan.Stdout)
+	}
+	r := mvorch(t, lab, "run", inv)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "the plan replaces things mvorch did not make") || !strings.Contains(r.Stderr, "--replace") {
+		t.Fatalf("run without --replace: exit %d\n%s", r.Code, r.Stderr)
+	}
+	labtest.SameSnapshots(t, "after a refused run", planted, lab.Snapshots(t))
+
+	out := runJSON(t, lab, "--replace", inv)
+	if !out.Verify.OK {
+		t.Errorf("run --replace: %+v", out)
+	}
+	if ip := lab.MustExec(t, "docker01", "docker inspect -f '{{.NetworkSettings.Networks.mac_net1.IPAddress}}' bbox1"); strings.TrimSpace(ip) != "203.0.113.139" {
+		t.Errorf("bbox1 after --replace has %q", ip)
+	}
+}
+
+// verify exits 1 and marks the pair when a container stops answering.
+func TestLabVerifyReportsFailures(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory41()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() {
+		lab.Exec(t, "docker02", "docker unpause bbox2")
+		resetLab(t, lab, inv, before)
+	})
+	runJSON(t, lab, inv)
+	lab.MustExec(t, "docker02", "docker pause bbox2")
+	r := mvorch(t, lab, "verify", "--output", "json", inv)
+	if r.Code != 1 || !strings.Contains(r.Stdout, `"ok": false`) || !strings.Contains(r.Stdout, "bbox2 on docker02") {
+		t.Fatalf("verify with a paused container: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	lab.MustExec(t, "docker02", "docker unpause bbox2")
+	if r := mvorch(t, lab, "verify", inv); r.Code != 0 || !strings.Contains(r.Stdout, "all 2 pairs as expected") {
+		t.Errorf("verify after unpause: exit %d\n%s", r.Code, r.Stdout)
+	}
+}
