@@ -196,6 +196,13 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("plan after the 4.1 run: exit %d\n%s", r.Code, r.Stdout)
 	}
+	pid := dockerdPID(t, lab, "docker01")
+	if again := runJSON(t, lab, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
+		t.Errorf("second 4.1 run: %+v", again.Summary)
+	}
+	if dockerdPID(t, lab, "docker01") != pid {
+		t.Errorf("second 4.1 run restarted docker")
+	}
 	if r := lab.Exec(t, "docker02", "docker exec bbox2 ping -c1 -W2 203.0.113.139"); r.Code != 0 {
 		t.Errorf("bbox2 -> bbox1 across hosts on ens33: %+v", r)
 	}
