@@ -184,16 +184,28 @@ func restartDocker(ctx context.Context, c *transport.Client) error {
 }
 
 func waitDocker(ctx context.Context, c *transport.Client, timeout time.Duration) error {
+	ping := sh.New("docker", "version", "--format", "{{.Server.Version}}").String()
+	err := poll(ctx, timeout, func() error {
+		_, err := c.Run(ctx, ping, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("docker did not answer within %s: %w", timeout, err)
+	}
+	return nil
+}
+
+// poll calls try until it succeeds, the timeout passes or ctx ends, with a
+// short backoff (20 ms doubling to 500 ms) instead of fixed sleeps. It
+// returns try's last error.
+func poll(ctx context.Context, timeout time.Duration, try func() error) error {
 	deadline := time.Now().Add(timeout)
 	delay := 20 * time.Millisecond
-	ping := sh.New("docker", "version", "--format", "{{.Server.Version}}").String()
-	var last error
-	for time.Now().Before(deadline) {
-		_, err := c.Run(ctx, ping, nil)
-		if err == nil {
-			return nil
+	for {
+		err := try()
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
-		last = err
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -201,7 +213,6 @@ func waitDocker(ctx context.Context, c *transport.Client, timeout time.Duration)
 		}
 		delay = min(delay*2, 500*time.Millisecond)
 	}
-	return fmt.Errorf("docker did not answer within %s: %v", timeout, last)
 }
 
 // restartDocker, in a run: if docker does not come back with the new

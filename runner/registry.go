@@ -84,26 +84,23 @@ func registryTags(ctx context.Context, hc *http.Client, addr, repo string) ([]st
 // waitRegistry polls /v2/ until the registry answers, with a short backoff.
 func waitRegistry(ctx context.Context, c *transport.Client, addr string, timeout time.Duration) error {
 	hc := registryClient(c)
-	deadline := time.Now().Add(timeout)
-	delay := 20 * time.Millisecond
-	var last error
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/", nil)
+	err := poll(ctx, timeout, func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/", nil)
+		if err != nil {
+			return err
+		}
 		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				return nil
-			}
-			err = fmt.Errorf("GET /v2/: %s", resp.Status)
+		if err != nil {
+			return err
 		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
+			return fmt.Errorf("GET /v2/: %s", resp.Status)
 		}
-		delay = min(delay*2, 500*time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("registry %s did not answer within %s: %w", addr, timeout, err)
 	}
-	return fmt.Errorf("registry %s did not answer within %s: %v", addr, timeout, last)
+	return nil
 }
