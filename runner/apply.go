@@ -23,7 +23,13 @@ type ApplyReport struct {
 	Elapsed                         time.Duration
 	// StoppedAt names the step where the run stopped, if it did.
 	StoppedAt string
+	// NotDone counts the planned changes not made when the run stopped.
+	NotDone int
 }
+
+// ErrInterrupted is wrapped by the errors of a run stopped by a signal after
+// the changes in flight were finished and recorded.
+var ErrInterrupted = errors.New("interrupted")
 
 // ErrConflicts is returned when a plan replaces things mvorch did not make
 // and --replace was not given.
@@ -72,8 +78,13 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			continue
 		}
 		hosts = r.inventoryOrder(hosts)
-		err := r.forEachHost(ctx, step.Name(), hosts, func(ctx context.Context, h *inventory.Host) error {
+		// Hosts are started under a context that an interrupt does not cancel:
+		// a change begun is finished and recorded; no new one starts.
+		err := r.forEachHost(context.WithoutCancel(ctx), step.Name(), hosts, func(opCtx context.Context, h *inventory.Host) error {
 			for _, ch := range byHost[h.Name] {
+				if ctx.Err() != nil {
+					return fmt.Errorf("%w before %s %s", ErrInterrupted, ch.Action.Symbol(), ch.Target)
+				}
 				mu.Lock()
 				seq++
 				rec := steps.Record{Run: r.runID, Seq: seq, Step: ch.Step, Action: ch.Action, Target: ch.Target,
@@ -81,7 +92,7 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 				mu.Unlock()
 				t0 := time.Now()
 				r.changeStarted(ch)
-				err := r.applyChange(ctx, journals[h.Name], rec, ch, rep, &mu)
+				err := r.applyChange(opCtx, journals[h.Name], rec, ch, rep, &mu)
 				r.progress(ch, err, time.Since(t0))
 				if err != nil {
 					mu.Lock()
@@ -106,8 +117,12 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			}
 			return nil
 		})
+		if err == nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w after step %s", ErrInterrupted, step.Name())
+		}
 		if err != nil {
 			rep.StoppedAt = step.Name()
+			rep.NotDone = len(plan.Changes) - len(rep.Applied) - rep.Failed
 			rep.Elapsed = time.Since(start)
 			return rep, err
 		}

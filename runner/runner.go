@@ -44,6 +44,8 @@ type Runner struct {
 	// pass asks for an encrypted key's passphrase once for all hosts.
 	pass *transport.Passphrases
 	live *liveView
+	// unlocks release the host locks Lock took.
+	unlocks []func()
 }
 
 // Connect dials every host in parallel. On any failure it closes what it
@@ -101,8 +103,9 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, error) {
 	return cfg, nil
 }
 
-// Close ends every connection.
+// Close releases the locks and ends every connection.
 func (r *Runner) Close() {
+	r.Unlock()
 	for _, c := range r.clients {
 		c.Close()
 	}

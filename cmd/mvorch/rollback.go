@@ -49,6 +49,11 @@ func rollbackRun(c *cli.Context, o *common) error {
 		return err
 	}
 	defer r.Close()
+	if !c.Bool("dry-run") {
+		if err := r.Lock(ctx); err != nil {
+			return err
+		}
+	}
 	rp, err := r.PlanRollback(ctx, c.Bool("all"))
 	if err != nil {
 		return err

@@ -53,6 +53,9 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 		return err
 	}
 	defer r.Close()
+	if err := r.Lock(ctx); err != nil {
+		return err
+	}
 	p, err := r.Plan(ctx)
 	if err != nil {
 		return err
@@ -90,6 +93,9 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 	} else {
 		writeRunText(o, rep, applyErr, out.Verify)
 	}
+	if errors.Is(applyErr, runner.ErrInterrupted) {
+		return &exitCodeError{code: exitInterrupted, err: applyErr}
+	}
 	if applyErr != nil {
 		return &exitCodeError{code: exitFailure, err: applyErr}
 	}
@@ -98,8 +104,9 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 
 func writeRunText(o *common, rep *runner.ApplyReport, applyErr error, v *runner.VerifyReport) {
 	if applyErr != nil {
-		fmt.Fprintf(o.stdout, "Apply stopped at step %s after %d added, %d changed, %d removed in %.1fs.\n",
-			rep.StoppedAt, rep.Added, rep.Changed, rep.Removed, rep.Elapsed.Seconds())
+		fmt.Fprintf(o.stdout, "Apply stopped at step %s after %d added, %d changed, %d removed in %.1fs; %d planned change(s) not made.\n",
+			rep.StoppedAt, rep.Added, rep.Changed, rep.Removed, rep.Elapsed.Seconds(), rep.NotDone)
+		fmt.Fprintln(o.stdout, "Every change made is in the hosts' journals: run again to finish, or rollback to undo.")
 		return
 	}
 	fmt.Fprintf(o.stdout, "Apply complete: %d added, %d changed, %d removed in %.1fs.\n", rep.Added, rep.Changed, rep.Removed, rep.Elapsed.Seconds())

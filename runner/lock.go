@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
+	"github.com/mvorch/mvorch/runner/transport"
+	"github.com/mvorch/mvorch/steps"
+)
+
+const (
+	lockFile = steps.JournalDir + "/lock"
+	lockInfo = steps.JournalDir + "/lock.info"
+	// flock -E: the exit status that means "held by someone else".
+	lockBusy = 75
+)
+
+// ErrLocked is wrapped when another mvorch is changing a host.
+var ErrLocked = errors.New("another mvorch is changing this host")
+
+// Lock takes every host's lock before anything changes. The lock is a flock
+// held by a remote process reading mvorch's open session: it is released
+// when mvorch ends its connection, also when mvorch is killed, so a lock
+// left behind never blocks for good.
+func (r *Runner) Lock(ctx context.Context) error {
+	var mu sync.Mutex
+	err := r.forEachHost(ctx, "lock", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
+		release, err := r.lockHost(ctx, r.clients[h.Name])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		r.unlocks = append(r.unlocks, release)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		r.Unlock()
+	}
+	return err
+}
+
+// Unlock releases every lock Lock took.
+func (r *Runner) Unlock() {
+	for _, release := range r.unlocks {
+		release()
+	}
+	r.unlocks = nil
+}
+
+func (r *Runner) lockHost(ctx context.Context, c *transport.Client) (func(), error) {
+	info := fmt.Sprintf("%s, run %s, since %s", r.by, r.runID, time.Now().UTC().Format(time.RFC3339))
+	hold := sh.New("sh", "-c", `printf '%s\n' "$1" > `+lockInfo+`; echo locked; exec cat >/dev/null`, "sh", info)
+	cmd := sh.New("mkdir", "-p", steps.JournalDir).Raw("&& exec").Arg("flock", "-n", "-E", fmt.Sprint(lockBusy), lockFile).Raw(hold.String())
+	line, release, err := c.Hold(ctx, cmd.String())
+	var exit *transport.ExitError
+	switch {
+	case err == nil && line == "locked":
+		return release, nil
+	case err == nil:
+		release()
+		return nil, fmt.Errorf("taking the lock: unexpected answer %q", line)
+	case errors.As(err, &exit) && exit.Code == lockBusy:
+		res, _ := c.Run(ctx, sh.New("cat", lockInfo).String(), nil)
+		holder := strings.TrimSpace(string(res.Stdout))
+		return nil, fmt.Errorf("%w: held by %s; wait for it to finish (the lock ends with that mvorch's SSH connection, also if it was killed)", ErrLocked, holder)
+	case errors.As(err, &exit) && exit.Code == 127:
+		return nil, fmt.Errorf("flock (util-linux) is missing on the host: mvorch needs it to keep two runs from changing a host at once")
+	}
+	return nil, fmt.Errorf("taking the lock: %w", err)
+}

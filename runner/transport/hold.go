@@ -1,0 +1,73 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Hold starts cmd and keeps its standard input open until release is
+// called. It returns the first line cmd prints, or cmd's error when it exits
+// before printing one. Whatever cmd holds (a flock, say) lives as long as
+// this connection: if mvorch dies, sshd closes the session, cmd reads EOF and
+// ends, and the host frees what it held. release closes stdin and waits for
+// cmd to end.
+func (c *Client) Hold(ctx context.Context, cmd string) (line string, release func(), err error) {
+	freeSlot, err := c.acquireSession(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	sess, err := openWithContext(ctx, c.conn.NewSession, (*ssh.Session).Close, freeSlot)
+	if err != nil {
+		return "", nil, c.connErr(fmt.Errorf("opening session: %w", err))
+	}
+	fail := func(err error) (string, func(), error) {
+		sess.Close()
+		freeSlot()
+		return "", nil, err
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return fail(err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		return fail(err)
+	}
+	var stderr bytes.Buffer
+	sess.Stderr = &stderr
+	if err := sess.Start(cmd); err != nil {
+		return fail(c.connErr(err))
+	}
+	lines := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- l
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case l := <-lines:
+		if l == "" {
+			err := sess.Wait()
+			res := Result{Stderr: stderr.Bytes()}
+			return fail(c.exitError(cmd, &res, err))
+		}
+		var once sync.Once
+		return l[:len(l)-1], func() {
+			once.Do(func() {
+				stdin.Close()
+				_ = sess.Wait()
+				sess.Close()
+				freeSlot()
+			})
+		}, nil
+	case <-ctx.Done():
+		sess.Signal(ssh.SIGKILL)
+		return fail(ctx.Err())
+	}
+}
