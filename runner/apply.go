@@ -62,11 +62,15 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 	}()
 	seq := 0
 	var mu sync.Mutex
+	// With KeepGoing, a host that failed sits out the remaining steps while
+	// the others carry on; the errors are reported together at the end.
+	failedHosts := map[string]bool{}
+	var kept []error
 	for _, step := range steps.All {
 		byHost := map[string][]*steps.Change{}
 		var hosts []string
 		for _, ch := range plan.Changes {
-			if ch.Step != step.Name() {
+			if ch.Step != step.Name() || failedHosts[ch.Host] {
 				continue
 			}
 			if byHost[ch.Host] == nil {
@@ -120,6 +124,19 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 		if err == nil && ctx.Err() != nil {
 			err = fmt.Errorf("%w after step %s", ErrInterrupted, step.Name())
 		}
+		if err != nil && r.opts.KeepGoing && ctx.Err() == nil {
+			var he *steps.HostError
+			for _, e := range unjoin(err) {
+				if errors.As(e, &he) {
+					failedHosts[he.Host] = true
+				}
+			}
+			kept = append(kept, err)
+			if rep.StoppedAt == "" {
+				rep.StoppedAt = step.Name()
+			}
+			continue
+		}
 		if err != nil {
 			rep.StoppedAt = step.Name()
 			rep.NotDone = len(plan.Changes) - len(rep.Applied) - rep.Failed
@@ -128,7 +145,19 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 		}
 	}
 	rep.Elapsed = time.Since(start)
+	if len(kept) > 0 {
+		rep.NotDone = len(plan.Changes) - len(rep.Applied) - rep.Failed
+		return rep, errors.Join(kept...)
+	}
 	return rep, nil
+}
+
+// unjoin lists the errors an errors.Join made, or err itself.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func (r *Runner) inventoryOrder(hosts []string) []string {

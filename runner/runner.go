@@ -30,6 +30,8 @@ type Options struct {
 	Verbose int
 	// Live redraws one status line per host in place (Log is a terminal).
 	Live bool
+	// KeepGoing lets healthy hosts finish the run when others fail.
+	KeepGoing bool
 }
 
 // Runner holds the connections to the hosts of one inventory.

@@ -106,3 +106,26 @@ func TestLabVerifyReportsFailures(t *testing.T) {
 		t.Errorf("verify after unpause: exit %d\n%s", r.Code, r.Stdout)
 	}
 }
+
+// With --keep-going the healthy hosts finish the run while the failed one
+// sits out; the failure is still reported and the exit code is 1.
+func TestLabKeepGoing(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+	lab.MustExec(t, "docker02", "echo 8021q > /etc/mvlab/refuse-modules")
+	t.Cleanup(func() {
+		lab.Exec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
+		resetLab(t, lab, inv, before)
+	})
+	r := mvorch(t, lab, "run", "--keep-going", "--no-verify", inv)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "docker02: 8021q:") {
+		t.Fatalf("run --keep-going: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if got := lab.Exec(t, "docker01", "docker inspect -f '{{.State.Running}}' bbox10"); strings.TrimSpace(got.Stdout) != "true" {
+		t.Errorf("docker01 did not finish the run: %+v", got)
+	}
+	if got := lab.Exec(t, "docker02", "test -e /etc/sysconfig/network-scripts/ifcfg-ens33.10"); got.Code == 0 {
+		t.Errorf("docker02 went on after it failed")
+	}
+}

@@ -122,3 +122,24 @@ func TestLabTrustDetectsOtherConfig(t *testing.T) {
 		t.Errorf("docker02 got a drop-in although daemon.json trusts the registry")
 	}
 }
+
+// For each trust method on its own: a run, then rollback --all gives the
+// hosts back exactly; a second rollback finds nothing to undo.
+func TestLabRollbackEachTrustMethod(t *testing.T) {
+	lab := labtest.Get(t)
+	base := lab.Inventory()
+	before := lab.Snapshots(t)
+	for _, method := range []string{"dropin", "unit", "daemon-json"} {
+		inv := variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
+		runJSON(t, lab, inv)
+		r := mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		if !strings.Contains(r.Stdout, "Rollback complete") {
+			t.Errorf("%s: rollback:\n%s", method, r.Stdout)
+		}
+		labtest.SameSnapshots(t, method+": after rollback --all", before, lab.Snapshots(t))
+		again := mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		if !strings.Contains(again.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
+			t.Errorf("%s: a second rollback had something to undo:\n%s", method, again.Stdout)
+		}
+	}
+}

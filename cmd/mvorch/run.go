@@ -23,6 +23,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when there are changes"},
 			&cli.BoolFlag{Name: "replace", Usage: "replace conflicting networks, containers and interfaces that mvorch did not make"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip the ping check after applying"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a host fails, let the other hosts finish the run (default: stop after the failing step)"},
 		),
 		Action: func(c *cli.Context) error {
 			o, err := parseCommon(c)
@@ -30,6 +31,7 @@ func runCommand() *cli.Command {
 				return err
 			}
 			o.runner.Replace = c.Bool("replace")
+			o.runner.KeepGoing = c.Bool("keep-going")
 			if c.Bool("dry-run") {
 				o.runner.Log = nil
 				return planRun(c.Context, o, c.Bool("detailed-exitcode"))
