@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"path/filepath"
 
 	"github.com/mvorch/mvorch/runner/sh"
 	"github.com/mvorch/mvorch/runner/udiff"
@@ -34,6 +35,11 @@ func (c *Context) writeFile(step Step, path string, data []byte, mode uint32) *C
 		ch.Undo = []Op{{Kind: OpWrite, Path: path, Data: old.Data, Mode: old.Mode}}
 	} else {
 		ch.Undo = []Op{{Kind: OpRemove, Path: path}}
+		if dir := filepath.Dir(path); c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(parentDirs, dir) {
+			// The write creates the directory: the undo removes it when empty.
+			ch.Undo = append(ch.Undo, exec(sh.New("rmdir", "--ignore-fail-on-non-empty", "--", dir)))
+			c.Facts.Dirs[dir] = true
+		}
 	}
 	ch.Diff = udiff.Unified(oldName, path, oldData, data, 3)
 	c.Facts.Files[path] = &File{Data: data, Mode: mode}

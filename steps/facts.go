@@ -40,7 +40,9 @@ type Facts struct {
 	Mod8021qAvail  bool
 	NetworkScripts bool
 	// Files holds the files that exist, by path.
-	Files   map[string]*File
+	Files map[string]*File
+	// Dirs are the directories mvorch may write into that exist.
+	Dirs    map[string]bool
 	Docker  Docker
 	Journal []byte
 
@@ -103,6 +105,10 @@ type DockerContainer struct {
 
 const marker = "@@mvorch:"
 
+// parentDirs are the directories of files mvorch may create; one it creates
+// is removed again by the undo when it is left empty.
+var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", JournalDir}
+
 // FactsScript is the shell script that prints a host's facts in one round
 // trip. It reads only; every file it may need is listed from the inventory.
 func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
@@ -119,6 +125,8 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("modules"),
 		"test -d /sys/module/8021q && echo loaded; modinfo 8021q >/dev/null 2>&1 && echo available; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
+		section("dirs"),
+		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
 	}
 	// Managed ifcfg files of this parent that the inventory no longer names
 	// are found by globbing; the glob itself is the one unquoted part.
@@ -164,7 +172,7 @@ func ifcfgPath(iface string) string { return NetworkScripts + "/ifcfg-" + iface 
 
 // ParseFacts reads the output of FactsScript.
 func ParseFacts(host string, out []byte) (*Facts, error) {
-	f := &Facts{Host: host, Links: map[string]*Link{}, Files: map[string]*File{}}
+	f := &Facts{Host: host, Links: map[string]*Link{}, Files: map[string]*File{}, Dirs: map[string]bool{}}
 	f.Docker.Networks = map[string]*DockerNetwork{}
 	f.Docker.Containers = map[string]*DockerContainer{}
 	f.Docker.Images = map[string]string{}
@@ -202,6 +210,9 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 		f.Mod8021qAvail = f.Mod8021qAvail || l == "available"
 	}
 	f.NetworkScripts = strings.Join(sections["netscripts"], "") == "yes"
+	for _, d := range sections["dirs"] {
+		f.Dirs[strings.TrimSpace(d)] = true
+	}
 	f.parseDocker(sections["docker"])
 	if err := f.parseNetworks(sections["networks"]); err != nil {
 		return nil, err

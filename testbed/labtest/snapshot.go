@@ -15,6 +15,10 @@ for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd
   /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json; do
   [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
 done
+echo "## dirs"
+for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /etc/sysconfig/network-scripts; do
+  [ -d "$d" ] && echo "$d"
+done
 echo "## links"
 ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-9]+//' | sort
 echo "## addrs"
