@@ -310,7 +310,8 @@ func (f *Facts) parseDocker(lines []string) {
 		case strings.HasPrefix(l, "cmdline="):
 			f.Docker.Cmdline = strings.TrimSpace(strings.TrimPrefix(l, "cmdline="))
 		case strings.HasPrefix(l, "server="):
-			f.Docker.Active = true
+			// docker prints the template even when the daemon does not answer.
+			f.Docker.Active = strings.TrimPrefix(l, "server=") != ""
 		case strings.HasPrefix(l, "insecure="):
 			f.Docker.Insecure = strings.Fields(strings.TrimPrefix(l, "insecure="))
 		}

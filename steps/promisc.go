@@ -41,7 +41,9 @@ func (s Promisc) Plan(c *Context) ([]*Change, error) {
 func (f *Facts) physicalLinks() []string {
 	var names []string
 	for name, l := range f.Links {
-		if name != "lo" && l.Kind == "" && !strings.HasPrefix(name, "docker") {
+		switch {
+		case name == "lo", strings.HasPrefix(name, "docker"), strings.HasPrefix(name, "veth"), strings.HasPrefix(name, "br-"):
+		case l.Kind == "" || l.Kind == "veth" || l.Kind == "bond":
 			names = append(names, name)
 		}
 	}

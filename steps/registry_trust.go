@@ -28,6 +28,11 @@ func (s RegistryTrust) Plan(c *Context) ([]*Change, error) {
 	if !c.Facts.Docker.Installed {
 		return nil, fmt.Errorf("docker is not installed on %s: install docker (docker-ce or docker.io) first", c.Host.Name)
 	}
+	// Without a running docker the networks, containers and images cannot
+	// be seen, so nothing after this step could be planned truthfully.
+	if !c.Facts.Docker.Active {
+		return nil, fmt.Errorf("docker is not running on %s: start it (systemctl start docker) and check it with docker info", c.Host.Name)
+	}
 	method, addr := "", ""
 	if c.Inv.Registry != nil {
 		method, addr = c.Inv.Registry.Trust, c.Inv.RegistryAddr()

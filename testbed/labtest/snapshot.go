@@ -20,7 +20,10 @@ for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /e
   [ -d "$d" ] && echo "$d"
 done
 echo "## links"
-ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-9]+//' | sort
+# carrier and operational state follow traffic and timing (docker0 loses its
+# carrier a moment after its last container goes): only what is set counts.
+ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-9]+//;
+  s/NO-CARRIER,//; s/,LOWER_UP//; s/ state [A-Z]+//' | sort
 echo "## addrs"
 ip -o -4 addr | awk '{print $2, $4}' | sort
 echo "## modules"
