@@ -33,7 +33,7 @@ func TestLabBadHostStates(t *testing.T) {
 			want: []string{"registry port 5000 is already published on docker01 by container squatter"}},
 		{name: "interface not made by mvorch", host: "docker02", setup: "ip link add link ens33 name ens33.20 type macvlan mode bridge",
 			cleanup: "ip link del ens33.20",
-			want: []string{"conflict: interface ens33.20 exists on docker02 but mvorch did not make it"}},
+			want:    []string{"conflict: interface ens33.20 exists on docker02 but mvorch did not make it"}},
 		{name: "network with other settings", host: "docker01",
 			setup:   "docker network create -d macvlan --subnet 203.0.113.0/28 --gateway 203.0.113.1 -o parent=ens33 mac_net10",
 			cleanup: "docker network rm mac_net10",
