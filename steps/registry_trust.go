@@ -265,6 +265,9 @@ func daemonJSONRegistries(f *File) ([]string, bool) {
 // flagJSONConflict: dockerd refuses to start when insecure-registries is set
 // both as a flag and in daemon.json; catch it before restarting anything.
 func flagJSONConflict(c *Context) error {
+	if f := c.Facts.Files[DaemonJSON]; f != nil && len(bytes.TrimSpace(f.Data)) > 0 && !json.Valid(f.Data) {
+		return fmt.Errorf("%s on %s is not valid JSON: dockerd would not start with it; fix or remove it first", DaemonJSON, c.Host.Name)
+	}
 	_, inJSON := daemonJSONRegistries(c.Facts.Files[DaemonJSON])
 	exec := unitExecStart(c.Facts.Files, "")
 	if inJSON && hasInsecureFlag(exec) {
