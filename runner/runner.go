@@ -48,6 +48,10 @@ type Runner struct {
 	live *liveView
 	// unlocks release the host locks Lock took.
 	unlocks []func()
+	// jumps are the jump host connections, shared by the hosts behind them.
+	jumpMu   sync.Mutex
+	jumps    map[string]*transport.Client
+	jumpList []*transport.Client
 }
 
 // Connect dials every host in parallel. On any failure it closes what it
@@ -59,15 +63,24 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}, pass: transport.TerminalPassphrases()}
+	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}, pass: transport.TerminalPassphrases(),
+		jumps: map[string]*transport.Client{}}
 	r.runID, r.by = newRunID()
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
-		cfg, err := r.sshConfig(h)
+		cfg, jump, err := r.sshConfig(h)
 		if err != nil {
 			return err
 		}
-		c, err := transport.Dial(ctx, cfg)
+		var c *transport.Client
+		if jump == "" {
+			c, err = transport.Dial(ctx, cfg)
+		} else {
+			var via *transport.Client
+			if via, err = r.jumpClient(ctx, jump, cfg); err == nil {
+				c, err = transport.DialVia(ctx, cfg, via)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -86,13 +99,10 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 	return r, nil
 }
 
-func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, error) {
+func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) {
 	s := r.inv.HostSSH(h)
-	if s.Jump != "" {
-		return transport.Config{}, fmt.Errorf("jump = %q: jump hosts are not supported yet; reach the host directly (or through a VPN) for now", s.Jump)
-	}
 	if s.Become != "" {
-		return transport.Config{}, fmt.Errorf("become = %q: privilege escalation is not supported yet; log in as root for now", s.Become)
+		return transport.Config{}, "", fmt.Errorf("become = %q: privilege escalation is not supported yet; log in as root for now", s.Become)
 	}
 	cfg := transport.Config{
 		Name: h.Name, Address: h.Address, Port: s.Port, User: s.User,
@@ -102,7 +112,7 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, error) {
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
 	}
-	return cfg, nil
+	return cfg, s.Jump, nil
 }
 
 // Close releases the locks and ends every connection.
@@ -110,6 +120,10 @@ func (r *Runner) Close() {
 	r.Unlock()
 	for _, c := range r.clients {
 		c.Close()
+	}
+	// Jump hosts last, innermost hop first: the hosts' connections run inside them.
+	for i := len(r.jumpList) - 1; i >= 0; i-- {
+		r.jumpList[i].Close()
 	}
 }
 

@@ -3,9 +3,10 @@
 # (entered with nsenter) and a private mount + UTS namespace (unshare -m -u).
 # It builds the host's own view of the file system, starts dockerd through the
 # host's systemctl, loads the images, then becomes the host's sshd.
-# Usage: boot.sh LAB_DIR HOST_NAME ADDRESS
+# Usage: boot.sh LAB_DIR HOST_NAME ADDRESS [bastion]
+# A bastion runs only sshd: no docker, no images.
 set -euo pipefail
-LAB=$1 NAME=$2 ADDR=$3
+LAB=$1 NAME=$2 ADDR=$3 ROLE=${4:-docker}
 H=$LAB/hosts/$NAME
 exec >>"$H/boot.log" 2>&1
 trap 'echo "boot failed at line $LINENO" >&2; echo failed > "$H/state"' ERR
@@ -63,6 +64,11 @@ rm -f /etc/systemd/system/docker.service
 
 PATH=$(cat "$LAB/path")
 export PATH
+if [ "$ROLE" = bastion ]; then
+	echo ready > "$H/state"
+	trap - ERR
+	exec env -i PATH="$PATH" /usr/sbin/sshd -D -f "$H/sshd_config" -E "$H/sshd.log"
+fi
 systemctl daemon-reload
 systemctl start docker
 docker import -c 'CMD ["sh"]' "$LAB/images/busybox.tar" busybox:latest >/dev/null

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -111,17 +112,37 @@ type Client struct {
 // the host closed it), so that callers can tell this from a failed command.
 var ErrConnectionLost = errors.New("connection lost")
 
+// errTimedOut marks a handshake cut off by the connect timeout.
+var errTimedOut = errors.New("connect timeout")
+
 // ErrClosed is wrapped by the errors of calls made after Close.
 var ErrClosed = errors.New("client closed")
 
 // Dial connects, verifies the host key, authenticates and starts keepalives.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	d := net.Dialer{Timeout: cfg.ConnectTimeout}
+	return dialWith(ctx, cfg, d.DialContext)
+}
+
+// DialVia connects to cfg's host through an open connection to a jump host,
+// as ssh -J does: the jump host opens the TCP connection, and the SSH
+// session runs end to end inside it, with the target's host key checked
+// under the target's own name and address.
+func DialVia(ctx context.Context, cfg Config, via *Client) (*Client, error) {
+	return dialWith(ctx, cfg, func(ctx context.Context, _, addr string) (net.Conn, error) {
+		return via.DialTCP(ctx, addr)
+	})
+}
+
+type tcpDialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func dialWith(ctx context.Context, cfg Config, dialTCP tcpDialer) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s: %w", cmp.Or(cfg.Name, cfg.Address), err)
 	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
-	conn, hk, err := dial(ctx, cfg, addr)
+	conn, hk, err := dial(ctx, cfg, addr, dialTCP)
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s (%s): %w", cfg.Name, addr, err)
 	}
@@ -146,7 +167,7 @@ func (c *Client) AddedHostKey() string { return c.addedHostKey }
 
 // dial opens the TCP connection and runs the SSH handshake, both bounded by
 // ConnectTimeout and ctx.
-func dial(ctx context.Context, cfg Config, addr string) (*ssh.Client, *hostKeyChecker, error) {
+func dial(ctx context.Context, cfg Config, addr string, dialTCP tcpDialer) (*ssh.Client, *hostKeyChecker, error) {
 	hk, err := newHostKeyChecker(cfg, addr)
 	if err != nil {
 		return nil, nil, err
@@ -157,14 +178,21 @@ func dial(ctx context.Context, cfg Config, addr string) (*ssh.Client, *hostKeyCh
 	}
 	defer auth.close()
 
-	d := net.Dialer{Timeout: cfg.ConnectTimeout}
-	tcp, err := d.DialContext(ctx, "tcp", addr)
+	tctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	tcp, err := dialTCP(tctx, "tcp", addr)
+	cancel()
 	if err != nil {
 		return nil, nil, connectError(ctx, cfg, err)
 	}
+	// The handshake is bounded by a timer that closes the connection (a
+	// channel through a jump host has no deadlines); a passphrase prompt
+	// pauses it.
+	var fired atomic.Bool
+	timer := time.AfterFunc(cfg.ConnectTimeout, func() { fired.Store(true); tcp.Close() })
+	defer timer.Stop()
 	auth.pause = func() func() {
-		tcp.SetDeadline(time.Time{})
-		return func() { tcp.SetDeadline(time.Now().Add(cfg.ConnectTimeout)) }
+		timer.Stop()
+		return func() { timer.Reset(cfg.ConnectTimeout) }
 	}
 	clientCfg := &ssh.ClientConfig{
 		User:              cfg.User,
@@ -174,7 +202,14 @@ func dial(ctx context.Context, cfg Config, addr string) (*ssh.Client, *hostKeyCh
 		Timeout:           cfg.ConnectTimeout,
 	}
 	sc, chans, reqs, err := handshake(ctx, tcp, addr, clientCfg)
+	if err == nil && fired.Load() {
+		sc.Close()
+		err = errTimedOut
+	}
 	if err != nil {
+		if fired.Load() && hk.err == nil {
+			return nil, nil, fmt.Errorf("no answer within %s: %w", cfg.ConnectTimeout, errTimedOut)
+		}
 		return nil, nil, classifyHandshakeError(ctx, cfg, hk, auth, err)
 	}
 	return ssh.NewClient(sc, chans, reqs), hk, nil
@@ -185,19 +220,9 @@ func dial(ctx context.Context, cfg Config, addr string) (*ssh.Client, *hostKeyCh
 func handshake(ctx context.Context, tcp net.Conn, addr string, cfg *ssh.ClientConfig) (ssh.Conn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
 	stop := context.AfterFunc(ctx, func() { tcp.Close() })
 	defer stop()
-	if err := tcp.SetDeadline(time.Now().Add(cfg.Timeout)); err != nil {
-		tcp.Close()
-		return nil, nil, nil, err
-	}
 	sc, chans, reqs, err := ssh.NewClientConn(tcp, addr, cfg)
 	if err != nil {
 		tcp.Close()
-		return nil, nil, nil, err
-	}
-	// Commands may run for longer than the connect timeout; keepalives
-	// watch the connection from now on.
-	if err := tcp.SetDeadline(time.Time{}); err != nil {
-		sc.Close()
 		return nil, nil, nil, err
 	}
 	return sc, chans, reqs, nil

@@ -51,6 +51,8 @@ type Lab struct {
 	Hosts []Host
 	// Mvorch is the path of an mvorch binary built for this test run.
 	Mvorch string
+	// Bastion is the jump host's address in a lab made with a bastion ("" if none).
+	Bastion string
 	// RootNetNS is a path to the machine's root network namespace (the outer
 	// test process's), for the few tests that must look at the machine itself.
 	RootNetNS string
@@ -59,8 +61,19 @@ type Lab struct {
 var current *Lab
 var skipReason string
 
+// Options shape the lab a package gets.
+type Options struct {
+	Hosts int
+	// Bastion: the tests reach the hosts only through a jump host.
+	Bastion bool
+}
+
 // Main runs the tests of a package against a lab of n hosts. It never returns.
-func Main(m *testing.M, n int) {
+func Main(m *testing.M, n int) { MainWith(m, Options{Hosts: n}) }
+
+// MainWith is Main with more options.
+func MainWith(m *testing.M, o Options) {
+	n := o.Hosts
 	if os.Getenv(envInside) == "1" {
 		os.Exit(runInside(m))
 	}
@@ -73,7 +86,7 @@ func Main(m *testing.M, n int) {
 		fmt.Fprintf(os.Stderr, "\n*** LAB TESTS SKIPPED: %s ***\n\n", reason)
 		os.Exit(m.Run())
 	}
-	os.Exit(runOutside(n))
+	os.Exit(runOutside(n, o.Bastion))
 }
 
 // unavailable says why this machine cannot run a lab, or "" when it can.
@@ -139,7 +152,7 @@ func labName(root string) string {
 	return "mvlab-" + s
 }
 
-func runOutside(n int) int {
+func runOutside(n int, bastion bool) int {
 	root, err := ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "labtest:", err)
@@ -156,6 +169,9 @@ func runOutside(n int) int {
 	}
 	defer unlock()
 	env := append(os.Environ(), envName+"="+name, envDir+"="+dir)
+	if bastion {
+		env = append(env, "MVLAB_BASTION=1")
+	}
 	lab := func(args ...string) error {
 		cmd := exec.Command(filepath.Join(root, "testbed", "lab"), args...)
 		cmd.Env = env
@@ -264,6 +280,11 @@ func runInside(m *testing.M) int {
 			l.Hosts = append(l.Hosts, Host{Name: f[0], Addr: f[1]})
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join(l.Dir, "bastion")); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			l.Bastion = f[1]
+		}
+	}
 	current = l
 	return m.Run()
 }
@@ -304,9 +325,14 @@ type Result struct {
 // SSHArgs are the arguments of the real OpenSSH client for a host, with
 // strict host-key checking.
 func (l *Lab) SSHArgs(addr string, extra ...string) []string {
-	args := []string{"-i", l.Key(), "-o", "UserKnownHostsFile=" + l.KnownHosts(),
-		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=5"}
+	common := []string{"-i", l.Key(), "-o", "UserKnownHostsFile=" + l.KnownHosts(),
+		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"}
+	args := append(append([]string{}, common...), "-o", "ConnectTimeout=5")
+	if l.Bastion != "" {
+		// ssh -J would not hand these options to the jump connection.
+		proxy := "ssh " + strings.Join(common, " ") + " -W %h:%p root@" + l.Bastion
+		args = append(args, "-o", "ProxyCommand="+proxy)
+	}
 	args = append(args, extra...)
 	return append(args, "root@"+addr)
 }
