@@ -199,6 +199,9 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 
 // runOp performs one operation on a host.
 func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) error {
+	if r.opts.Verbose >= 2 {
+		r.logf("%s: %s", c.Name(), describeOp(op))
+	}
 	switch op.Kind {
 	case steps.OpExec:
 		_, err := c.Run(ctx, op.Cmd, nil)
@@ -299,4 +302,20 @@ func dockerLog(c *transport.Client) string {
 		return ""
 	}
 	return strings.TrimSpace(string(res.Stdout))
+}
+
+// describeOp is what -vv prints of an operation: the command, or the file
+// and its size (never file contents, which may hold secrets).
+func describeOp(op steps.Op) string {
+	switch op.Kind {
+	case steps.OpExec:
+		return "$ " + op.Cmd
+	case steps.OpWrite:
+		return fmt.Sprintf("write %s (%d bytes, mode %o)", op.Path, len(op.Data), op.Mode)
+	case steps.OpRemove:
+		return "remove " + op.Path
+	case steps.OpWaitRegistry:
+		return "wait for the registry at " + op.Addr
+	}
+	return string(op.Kind)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/transport"
 	"github.com/mvorch/mvorch/steps"
@@ -32,6 +34,9 @@ type Options struct {
 	Live bool
 	// KeepGoing lets healthy hosts finish the run when others fail.
 	KeepGoing bool
+	// AskBecomePass asks for the sudo password once on the terminal;
+	// otherwise MVORCH_BECOME_PASSWORD is used if set, else sudo -n.
+	AskBecomePass bool
 }
 
 // Runner holds the connections to the hosts of one inventory.
@@ -45,7 +50,9 @@ type Runner struct {
 	by      string
 	// pass asks for an encrypted key's passphrase once for all hosts.
 	pass *transport.Passphrases
-	live *liveView
+	// becomePass is the one sudo password of this command, if any.
+	becomePass *transport.BecomePassword
+	live       *liveView
 	// unlocks release the host locks Lock took.
 	unlocks []func()
 	// jumps are the jump host connections, shared by the hosts behind them.
@@ -66,6 +73,7 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 	r := &Runner{inv: inv, opts: opts, clients: map[string]*transport.Client{}, pass: transport.TerminalPassphrases(),
 		jumps: map[string]*transport.Client{}}
 	r.runID, r.by = newRunID()
+	r.becomePass = becomePassword(opts.AskBecomePass)
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
 		cfg, jump, err := r.sshConfig(h)
@@ -84,6 +92,14 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 		if err != nil {
 			return err
 		}
+		if cfg.Become != "" {
+			// sudo is tried once here, so a refusal is one clear error now
+			// rather than a wait inside the lock or a failed step later.
+			if _, err := c.Run(ctx, "true", nil); err != nil {
+				c.Close()
+				return err
+			}
+		}
 		if k := c.AddedHostKey(); k != "" {
 			r.logf("%s: new host key added to known_hosts: %s", h.Name, k)
 		}
@@ -101,13 +117,14 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 
 func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) {
 	s := r.inv.HostSSH(h)
-	if s.Become != "" {
-		return transport.Config{}, "", fmt.Errorf("become = %q: privilege escalation is not supported yet; log in as root for now", s.Become)
-	}
 	cfg := transport.Config{
 		Name: h.Name, Address: h.Address, Port: s.Port, User: s.User,
 		KnownHostsFile: s.KnownHosts, AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
 		ConnectTimeout: r.opts.ConnectTimeout, Passphrases: r.pass,
+		Become: s.Become,
+	}
+	if s.Become != "" {
+		cfg.BecomePassword = r.becomePass
 	}
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
@@ -223,4 +240,26 @@ func (r *Runner) SetLog(w io.Writer) {
 		w = io.Discard
 	}
 	r.opts.Log = w
+}
+
+// becomePassword returns where the sudo password comes from: the
+// environment, a prompt on the terminal, or nowhere (NOPASSWD sudo).
+func becomePassword(ask bool) *transport.BecomePassword {
+	if pw, ok := os.LookupEnv("MVORCH_BECOME_PASSWORD"); ok {
+		return transport.NewBecomePassword(func() ([]byte, error) { return []byte(pw), nil })
+	}
+	if !ask {
+		return nil
+	}
+	return transport.NewBecomePassword(func() ([]byte, error) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("--ask-become-pass needs a terminal (or set MVORCH_BECOME_PASSWORD): %w", err)
+		}
+		defer tty.Close()
+		fmt.Fprint(tty, "sudo password: ")
+		pw, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		return pw, err
+	})
 }

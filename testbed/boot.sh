@@ -42,6 +42,7 @@ mkdir -p "$H/docker" /var/lib/docker
 mount --bind "$H/docker" /var/lib/docker
 mount -t tmpfs -o mode=755 mvlab-run /run
 mount -t tmpfs -o mode=700 mvlab-root /root
+mount -t tmpfs -o mode=755 mvlab-home /home
 mkdir -p /run/sshd /run/lock
 
 # The host's own configuration.
@@ -60,6 +61,20 @@ IPADDR=$ADDR
 PREFIX=24
 IFCFG
 cp "$LAB/docker.service" /usr/lib/systemd/system/docker.service
+# Users for become = "sudo": deploy has NOPASSWD sudo, ops needs a password.
+echo "127.0.1.1 $NAME" >> /etc/hosts
+for u in deploy ops; do
+	id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+done
+echo 'ops:ops-sudo-secret' | chpasswd
+# "!" (useradd's default) is a locked account, which sshd refuses without PAM.
+usermod -p '*' deploy
+mkdir -p /etc/sudoers.d
+# sudo resets PATH to secure_path: the lab's stand-ins must stay first there too.
+echo "Defaults secure_path=\"$(cat "$LAB/path")\"" > /etc/sudoers.d/mvlab-path
+echo 'deploy ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/mvlab-deploy
+echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/mvlab-ops
+chmod 440 /etc/sudoers.d/mvlab-*
 rm -f /etc/systemd/system/docker.service
 
 PATH=$(cat "$LAB/path")

@@ -50,17 +50,22 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			"macvlan networks, containers, then a ping check across hosts.\n\n" +
 			"Exit codes: 0 success or nothing to change; 1 any failure (a failed verify too);\n" +
 			"2 changes pending (plan/run --dry-run with --detailed-exitcode); 130 interrupted.",
-		Reader:          stdin,
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		HideHelpCommand: true,
-		Commands:        commands(),
-		ExitErrHandler:  func(*cli.Context, error) {},
+		Reader:                 stdin,
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		Commands:               commands(),
+		ExitErrHandler:         func(*cli.Context, error) {},
 	}
 }
 
 func commands() []*cli.Command {
-	return []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand()}
+	cmds := []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand()}
+	for _, c := range cmds {
+		c.UseShortOptionHandling = true // -vv
+	}
+	return cmds
 }
 
 // run executes the command line and maps errors to exit codes in one place.

@@ -31,6 +31,9 @@ func (c *Client) sftpClient(ctx context.Context) (*sftp.Client, error) {
 		return nil, err
 	}
 	open := func() (*sftp.Client, error) { return sftp.NewClient(c.conn) }
+	if c.cfg.Become != "" {
+		open = c.becomeSFTP
+	}
 	sc, err := openWithContext(ctx, open, (*sftp.Client).Close, release)
 	if err != nil {
 		return nil, c.connErr(fmt.Errorf("starting sftp: %w", err))

@@ -7,9 +7,14 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
+
+// holdAnswer bounds the wait for a held command's first line (a sudo that
+// asks again for a password would otherwise wait forever).
+const holdAnswer = 60 * time.Second
 
 // Hold starts cmd and keeps its standard input open until release is
 // called. It returns the first line cmd prints, or cmd's error when it exits
@@ -18,6 +23,11 @@ import (
 // ends, and the host frees what it held. release closes stdin and waits for
 // cmd to end.
 func (c *Client) Hold(ctx context.Context, cmd string) (line string, release func(), err error) {
+	asked := cmd
+	cmd, prefix, err := c.become(cmd)
+	if err != nil {
+		return "", nil, err
+	}
 	freeSlot, err := c.acquireSession(ctx)
 	if err != nil {
 		return "", nil, err
@@ -44,6 +54,11 @@ func (c *Client) Hold(ctx context.Context, cmd string) (line string, release fun
 	if err := sess.Start(cmd); err != nil {
 		return fail(c.connErr(err))
 	}
+	if len(prefix) > 0 {
+		if _, err := stdin.Write(prefix); err != nil {
+			return fail(c.connErr(err))
+		}
+	}
 	lines := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -55,7 +70,7 @@ func (c *Client) Hold(ctx context.Context, cmd string) (line string, release fun
 		if l == "" {
 			err := sess.Wait()
 			res := Result{Stderr: stderr.Bytes()}
-			return fail(c.exitError(cmd, &res, err))
+			return fail(c.becomeError(c.exitError(asked, &res, err)))
 		}
 		var once sync.Once
 		return l[:len(l)-1], func() {
@@ -69,5 +84,8 @@ func (c *Client) Hold(ctx context.Context, cmd string) (line string, release fun
 	case <-ctx.Done():
 		sess.Signal(ssh.SIGKILL)
 		return fail(ctx.Err())
+	case <-time.After(holdAnswer):
+		sess.Signal(ssh.SIGKILL)
+		return fail(fmt.Errorf("%s: %q printed nothing within %s", c.cfg.Name, firstLine(asked, 100), holdAnswer))
 	}
 }

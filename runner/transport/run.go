@@ -74,9 +74,19 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, err
 	if strings.IndexByte(cmd, 0) >= 0 {
 		return Result{}, fmt.Errorf("running %q on %s: command contains a NUL byte", firstLine(cmd, 100), c.cfg.Name)
 	}
-	res, err := c.run(ctx, cmd, stdin)
+	wrapped, prefix, err := c.become(cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	if prefix != nil {
+		stdin = append(prefix, stdin...)
+	}
+	res, err := c.run(ctx, wrapped, stdin)
 	var exit *ExitError
-	if err != nil && !errors.As(err, &exit) {
+	if errors.As(err, &exit) {
+		exit.Cmd = cmd // what was asked for, not the sudo wrapping
+		err = c.becomeError(err)
+	} else if err != nil {
 		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
 	}
 	return res, err

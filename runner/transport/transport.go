@@ -34,6 +34,11 @@ type Config struct {
 	KeepAlive         time.Duration // interval of keepalive@openssh.com requests; 3 unanswered close the connection; default 5s
 	MaxSessions       int           // concurrent sessions on the connection, SFTP's included; default 8 (sshd allows 10)
 
+	// Become = "sudo" runs every command and file operation as root through
+	// sudo; BecomePassword is nil for NOPASSWD sudo.
+	Become         string
+	BecomePassword *BecomePassword
+
 	// Passphrases, when set, is shared by the Dials of one command so that
 	// an encrypted identity file is asked for once, not once per host.
 	// Nil: each Dial asks on its own terminal, if there is one.

@@ -34,3 +34,6 @@ func (c *Client) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// Name is the host's name as the inventory gives it.
+func (c *Client) Name() string { return c.cfg.Name }

@@ -1,0 +1,88 @@
+package reach_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
+)
+
+func asUser(t *testing.T, lab *labtest.Lab, user string) string {
+	t.Helper()
+	return writeInventory(t, lab.Inventory(), `user = "root"`, "user = \""+user+"\"\nbecome = \"sudo\"")
+}
+
+func mvorchEnv(t *testing.T, lab *labtest.Lab, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(lab.Mvorch, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(out)
+}
+
+// As a non-root user with NOPASSWD sudo the article's run works, through the
+// bastion, and the files it writes are root's.
+func TestLabBecomeSudoNopasswd(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := asUser(t, lab, "deploy")
+	before := lab.Snapshots(t)
+	t.Cleanup(func() {
+		must(t, lab, "rollback", "--all", "--yes", inv)
+		labtest.SameSnapshots(t, "after rollback as deploy", before, lab.Snapshots(t))
+	})
+	r := must(t, lab, "run", inv)
+	if !strings.Contains(r.Stdout, "Verify: all 12 pairs as expected.") {
+		t.Errorf("run as deploy:\n%s", r.Stdout)
+	}
+	owners := lab.MustExec(t, "docker02", "stat -c '%U:%G %a %n' /etc/sysconfig/network-scripts/ifcfg-ens33.10 "+
+		"/etc/systemd/system/docker.service.d/mvorch-insecure-registry.conf /etc/modules-load.d/8021q.conf")
+	for _, l := range strings.Split(strings.TrimSpace(owners), "\n") {
+		if !strings.HasPrefix(l, "root:root 644 ") {
+			t.Errorf("not root-owned 0644: %s", l)
+		}
+	}
+}
+
+// With password sudo: the password comes from MVORCH_BECOME_PASSWORD, is
+// never printed (not even with -vv), and a missing or wrong one is a clear
+// error before anything changes.
+func TestLabBecomeSudoPassword(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := asUser(t, lab, "ops")
+	before := lab.Snapshots(t)
+	const secret = "ops-sudo-secret"
+
+	code, out := mvorchEnv(t, lab, nil, "plan", inv)
+	if code != 1 || !strings.Contains(out, "user ops needs a password for sudo; set MVORCH_BECOME_PASSWORD or use --ask-become-pass") {
+		t.Errorf("no password: exit %d\n%s", code, out)
+	}
+	code, out = mvorchEnv(t, lab, []string{"MVORCH_BECOME_PASSWORD=wrong-one"}, "run", inv)
+	if code != 1 || !strings.Contains(out, "the sudo password for ops was not accepted") || strings.Contains(out, "wrong-one") {
+		t.Errorf("wrong password: exit %d\n%s", code, out)
+	}
+	labtest.SameSnapshots(t, "after refused runs", before, lab.Snapshots(t))
+
+	code, out = mvorchEnv(t, lab, []string{"MVORCH_BECOME_PASSWORD=" + secret}, "run", "-vv", inv)
+	if code != 0 || !strings.Contains(out, "Verify: all 12 pairs as expected.") || !strings.Contains(out, "$ docker run") {
+		t.Fatalf("run with the password: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("the sudo password appears in -vv output")
+	}
+	if r := lab.Exec(t, "docker01", "grep -r "+secret+" /var/lib/mvorch /etc/sysconfig /etc/systemd/system 2>/dev/null"); r.Code == 0 {
+		t.Errorf("the sudo password was written on the host: %s", r.Stdout)
+	}
+	code, out = mvorchEnv(t, lab, []string{"MVORCH_BECOME_PASSWORD=" + secret}, "rollback", "--all", "--yes", inv)
+	if code != 0 {
+		t.Fatalf("rollback as ops: exit %d\n%s", code, out)
+	}
+	labtest.SameSnapshots(t, "after rollback as ops", before, lab.Snapshots(t))
+}
