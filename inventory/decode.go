@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"sort"
@@ -85,10 +86,28 @@ func render(v any) string {
 	case bool:
 		return strconv.FormatBool(v)
 	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		return renderFloat(v)
 	}
 	return "" // dates would not read as written: the line shows them
 
+}
+
+// renderFloat writes a float so that it still reads as one: 22.0, not 22,
+// which would hide why "must be an integer" was said of it.
+func renderFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
 }
 
 func typeName(v any) string {
@@ -193,7 +212,7 @@ func (t *table) integer(name string, lo, hi int, outOfRange string) int {
 	}
 	n, ok := v.(int64)
 	if !ok {
-		t.wrongType(name, v, "an integer", "")
+		t.wrongType(name, v, "an integer", integerHint(name, v))
 		return 0
 	}
 	if n < int64(lo) || n > int64(hi) {
@@ -201,6 +220,22 @@ func (t *table) integer(name string, lo, hi int, outOfRange string) int {
 		return 0
 	}
 	return int(n)
+}
+
+// integerHint shows how a number written as a string or a float is written
+// as a TOML integer, when it is one.
+func integerHint(name string, v any) string {
+	switch v := v.(type) {
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			return fmt.Sprintf("write %s = %d, without quotes", name, n)
+		}
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+			return fmt.Sprintf("write %s = %d, without a decimal point", name, int64(v))
+		}
+	}
+	return ""
 }
 
 func (t *table) port(name string) int {
@@ -215,7 +250,11 @@ func (t *table) boolean(name string) *bool {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		t.wrongType(name, v, "true or false", "")
+		hint := fmt.Sprintf("write %s = true or %s = false", name, name)
+		if _, ok := v.(string); ok {
+			hint += ", without quotes"
+		}
+		t.wrongType(name, v, "true or false", hint)
 		return nil
 	}
 	return &b

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Checks of one value on its own. Each returns "" when the value is fine, or
@@ -48,7 +49,9 @@ var imageRefRe = func() *regexp.Regexp {
 const maxImageName = 255
 
 // unsafeText rejects what no value may hold, with a message precise enough
-// to find the character.
+// to find the character. Only ASCII is allowed: a look-alike such as the
+// Cyrillic 'о' in "dоcker01", or an invisible one such as U+200B, would
+// make a name that reads like another and is not.
 func unsafeText(s string) string {
 	switch {
 	case s == "":
@@ -59,12 +62,39 @@ func unsafeText(s string) string {
 	for _, r := range s {
 		switch {
 		case unicode.IsSpace(r):
-			return "must not contain whitespace"
+			return fmt.Sprintf("must not contain whitespace (here %s)", runeCode(r))
 		case unicode.IsControl(r):
-			return "must not contain control characters"
-		case strings.ContainsRune("\"'`$;|&<>\\(){}*?!#", r):
+			return fmt.Sprintf("must not contain control characters (here %s)", runeCode(r))
+		case strings.ContainsRune(shellMeta, r):
 			return fmt.Sprintf("must not contain %q (quotes and shell metacharacters are refused)", r)
+		case r > unicode.MaxASCII:
+			return fmt.Sprintf("must be plain ASCII, but contains %s: retype it (look-alike and invisible characters are refused)", runeName(r))
 		}
+	}
+	return ""
+}
+
+// shellMeta is what no name may hold: quotes, and what a shell reads as syntax.
+const shellMeta = "\"'`$;|&<>\\(){}*?!#[]~"
+
+// runeName shows a character so that it can be found, also when it is
+// invisible or looks like another: 'о' (U+043E).
+func runeName(r rune) string {
+	if r == utf8.RuneError {
+		return "an invalid character (U+FFFD)"
+	}
+	return fmt.Sprintf("%q (U+%04X)", r, r)
+}
+
+// runeCode is runeName for use inside parentheses: '\n', U+000A.
+func runeCode(r rune) string {
+	return fmt.Sprintf("%q, U+%04X", r, r)
+}
+
+// tooLong completes a pattern's message for a value over its length limit.
+func tooLong(s string, limit int, what string) string {
+	if len(s) > limit {
+		return fmt.Sprintf("is %d characters; %s at most %d", len(s), what, limit)
 	}
 	return ""
 }
@@ -79,18 +109,40 @@ func firstProblem(msgs ...string) string {
 }
 
 func checkHostName(s string) string {
-	if msg := unsafeText(s); msg != "" || hostNameRe.MatchString(s) {
+	if msg := firstProblem(unsafeText(s), tooLong(s, 63, "a host name is")); msg != "" || hostNameRe.MatchString(s) {
 		return msg
 	}
 	return "not a valid host name: use 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
 }
 
+// checkDockerName is for network names: docker's own pattern, which also
+// allows one character, with mvorch's limit on the length.
 func checkDockerName(s string) string {
-	if msg := unsafeText(s); msg != "" || dockerNameRe.MatchString(s) {
-		return msg
-	}
-	return "not a valid docker name: use 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+	return dockerName(s, 1)
 }
+
+// checkContainerName: docker refuses a container name of one character
+// ("Invalid container name (c)"): its pattern wants at least two.
+func checkContainerName(s string) string {
+	return dockerName(s, 2)
+}
+
+func dockerName(s string, minLen int) string {
+	msg := firstProblem(unsafeText(s), tooLong(s, maxDockerName, "mvorch allows docker names of"))
+	switch {
+	case msg != "":
+		return msg
+	case !dockerNameRe.MatchString(s):
+		return fmt.Sprintf("not a valid docker name: use %d to %d letters, digits, '_', '.' or '-', starting with a letter or digit", minLen, maxDockerName)
+	case len(s) < minLen:
+		return fmt.Sprintf("docker refuses container names of one character; use %d to %d letters, digits, '_', '.' or '-', starting with a letter or digit", minLen, maxDockerName)
+	}
+	return ""
+}
+
+// maxDockerName is mvorch's limit on network and container names; docker
+// sets none, but a name this long is a mistake.
+const maxDockerName = 128
 
 // checkNetworkName also refuses the networks every docker daemon already has.
 func checkNetworkName(s string) string {
@@ -116,6 +168,11 @@ func checkParent(s string) string {
 // checkAddress accepts what mvorch can both ssh to and write into
 // --insecure-registry: an IPv4 address or a host name.
 func checkAddress(s string) string {
+	if inner, ok := strings.CutPrefix(s, "["); ok && strings.HasSuffix(inner, "]") {
+		if _, err := netip.ParseAddr(strings.TrimSuffix(inner, "]")); err == nil {
+			return "IPv6 addresses are not supported; use an IPv4 address or a host name"
+		}
+	}
 	if msg := unsafeText(s); msg != "" {
 		return msg
 	}
@@ -123,19 +180,28 @@ func checkAddress(s string) string {
 		if !a.Is4() {
 			return "IPv6 addresses are not supported; use an IPv4 address or a host name"
 		}
+		if what := specialAddr(netip.PrefixFrom(a, 32)); what != "" && !a.IsLoopback() {
+			return fmt.Sprintf("is in %s; ssh needs the address of the host itself", what)
+		}
 		return ""
+	}
+	if user, host, ok := strings.Cut(s, "@"); ok {
+		return fmt.Sprintf("holds a user: write address = %q and user = %q", host, user)
+	}
+	if host, port, ok := strings.Cut(s, ":"); ok && port != "" && strings.Trim(port, "0123456789") == "" {
+		return fmt.Sprintf("holds a port: write address = %q and port = %s", host, port)
 	}
 	if strings.Trim(s, "0123456789.") == "" {
 		return "not a valid IPv4 address (four numbers 0-255 without leading zeros, like 192.168.1.11)"
 	}
 	if len(s) > 253 || !dnsNameRe.MatchString(s) {
-		return "must be an IPv4 address or a host name (letters, digits, '-', '_' and '.')"
+		return "must be an IPv4 address or a host name (letters, digits, '-', '_' and '.'; each part between dots starts and ends with a letter, digit or '_')"
 	}
 	return ""
 }
 
 func checkUser(s string) string {
-	if msg := unsafeText(s); msg != "" || userNameRe.MatchString(s) {
+	if msg := firstProblem(unsafeText(s), tooLong(s, 32, "a user name is")); msg != "" || userNameRe.MatchString(s) {
 		return msg
 	}
 	return "not a valid user name: use up to 32 letters, digits, '_', '.' or '-', starting with a letter or '_'"
@@ -154,8 +220,11 @@ func checkJump(s string) string {
 	return ""
 }
 
-// checkPath is for local files the transport opens; '~' is expanded there,
-// but environment variables are not, so '$' gets its own hint.
+// checkPath is for local files the transport opens (identity_file,
+// known_hosts): no shell sees them, so spaces and any letters are fine; '~'
+// is expanded there, but environment variables are not, so '$' gets its
+// own hint. Quotes, backslashes, shell metacharacters and control
+// characters are refused all the same: in a path they are a mistake.
 func checkPath(s string) string {
 	if strings.Contains(s, "$") {
 		return "environment variables are not expanded; write the path out, or start it with ~/ for your home directory"
@@ -164,17 +233,20 @@ func checkPath(s string) string {
 		return "must not be empty; leave the key out to use the ssh default"
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || strings.ContainsRune("\"'`;|&<>\\", r) {
-			return fmt.Sprintf("must not contain %q", r)
+		if unicode.IsControl(r) || strings.ContainsRune("\"'`;|&<>\\", r) || r == utf8.RuneError {
+			return fmt.Sprintf("must not contain %s; a path may hold spaces, but no quotes, backslashes, ;|&<> or control characters", runeName(r))
 		}
 	}
 	if strings.HasPrefix(s, "-") {
-		return "must not start with '-' (it would read as a command-line option)"
+		return "must not start with '-' (it would read as a command-line option); write ./" + s + " for a file of that name"
 	}
 	return ""
 }
 
 func checkImageRef(s string) string {
+	if strings.HasPrefix(s, "[") && strings.Contains(s, "]:") {
+		return "IPv6 registry addresses are not supported; use the registry's IPv4 address or host name"
+	}
 	if msg := unsafeText(s); msg != "" {
 		return msg
 	}
@@ -239,13 +311,21 @@ func quoteList(items []string) string {
 // parseIPv4 parses an address the way a person writes it in an inventory.
 func parseIPv4(s string) (netip.Addr, string) {
 	a, err := netip.ParseAddr(s)
+	if msg := unsafeText(s); err != nil && msg != "" {
+		return netip.Addr{}, msg
+	}
 	switch {
 	case err != nil && strings.Contains(s, "/"):
 		return netip.Addr{}, "must be an address without a prefix length, like 192.168.10.2"
 	case err != nil:
 		return netip.Addr{}, "not a valid IPv4 address (four numbers 0-255 without leading zeros, like 192.168.10.2)"
+	case a.Is4In6():
+		return netip.Addr{}, fmt.Sprintf("IPv6 is not supported; write the IPv4 address as %s", a.Unmap())
 	case !a.Is4():
 		return netip.Addr{}, "IPv6 is not supported; use an IPv4 address"
+	}
+	if what := specialAddr(netip.PrefixFrom(a, 32)); what != "" {
+		return netip.Addr{}, fmt.Sprintf("is in %s, which no interface or container can use; pick an ordinary unicast address", what)
 	}
 	return a, ""
 }
@@ -255,10 +335,10 @@ func parseIPv4(s string) (netip.Addr, string) {
 func parseIPv4Prefix(s string) (netip.Prefix, string) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		if a, msg := parseIPv4(s); msg == "" {
-			return netip.Prefix{}, fmt.Sprintf("missing the prefix length: write it as %s/24 (or the length of your subnet)", a)
-		}
-		return netip.Prefix{}, "not a valid IPv4 address with prefix length, like 192.168.10.10/24"
+		return netip.Prefix{}, prefixSyntax(s)
+	}
+	if p.Addr().Is4In6() {
+		return netip.Prefix{}, "IPv6 is not supported; use an IPv4 address with prefix length, like 192.168.10.10/24"
 	}
 	if !p.Addr().Is4() {
 		return netip.Prefix{}, "IPv6 is not supported; use an IPv4 address with prefix length"
@@ -266,5 +346,51 @@ func parseIPv4Prefix(s string) (netip.Prefix, string) {
 	if p.Bits() > 30 {
 		return netip.Prefix{}, fmt.Sprintf("a /%d subnet has no room for a gateway and hosts; use /30 or shorter", p.Bits())
 	}
+	if what := specialAddr(p); what != "" {
+		return netip.Prefix{}, fmt.Sprintf("overlaps %s, which no interface or container can use; pick a subnet of ordinary unicast addresses", what)
+	}
 	return p, ""
+}
+
+// prefixSyntax says which half of ADDRESS/BITS is wrong.
+func prefixSyntax(s string) string {
+	if msg := unsafeText(s); msg != "" {
+		return msg
+	}
+	addr, bits, found := strings.Cut(s, "/")
+	a, msg := parseIPv4(addr)
+	switch {
+	case !found && msg == "":
+		return fmt.Sprintf("missing the prefix length: write it as %s/24 (or the length of your subnet)", a)
+	case msg != "" && strings.Contains(addr, ":"):
+		return "IPv6 is not supported; use an IPv4 address with prefix length"
+	case msg != "":
+		return fmt.Sprintf("the address %q is %s; write ADDRESS/BITS, like 192.168.10.10/24", addr, strings.TrimPrefix(msg, "is "))
+	case bits == "":
+		return fmt.Sprintf("missing the prefix length after '/': write it as %s/24 (or the length of your subnet)", a)
+	}
+	return fmt.Sprintf("the prefix length %q is not a number 0..32; write ADDRESS/BITS, like %s/24", bits, a)
+}
+
+// specialRanges are IPv4 ranges that are never a LAN: not for a VLAN, a
+// macvlan network, a gateway or a container. Loopback stays allowed as a
+// host address (an ssh tunnel); everything else here is not.
+var specialRanges = []struct {
+	p    netip.Prefix
+	name string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "0.0.0.0/8 (\"this network\")"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "127.0.0.0/8 (loopback)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "224.0.0.0/4 (multicast)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "240.0.0.0/4 (reserved, and the broadcast 255.255.255.255)"},
+}
+
+// specialAddr names the first special range p overlaps, or "".
+func specialAddr(p netip.Prefix) string {
+	for _, r := range specialRanges {
+		if r.p.Overlaps(p) {
+			return r.name
+		}
+	}
+	return ""
 }

@@ -14,12 +14,13 @@ func TestChecksAccept(t *testing.T) {
 		values []string
 	}{
 		{"host name", checkHostName, []string{"docker01", "d", "docker-01.lab", "node_7", strings.Repeat("a", 63)}},
-		{"docker name", checkDockerName, []string{"bbox10", "mac_net10", "my.app-1", strings.Repeat("c", 128)}},
+		{"docker name", checkDockerName, []string{"bbox10", "mac_net10", "my.app-1", "n", strings.Repeat("c", 128)}},
+		{"container name", checkContainerName, []string{"bbox10", "c1", "my.app-1", strings.Repeat("c", 128)}},
 		{"parent", checkParent, []string{"ens33", "eth0", "enp0s31f6", "bond0.100", "br_lan", strings.Repeat("e", 15)}},
-		{"address", checkAddress, []string{"192.168.1.11", "docker01", "docker01.example.com", "ssh_alias", "10.0.0.1"}},
+		{"address", checkAddress, []string{"192.168.1.11", "docker01", "docker01.example.com", "ssh_alias", "10.0.0.1", "127.0.0.1", "198.51.100.11"}},
 		{"user", checkUser, []string{"root", "admin", "_svc", "deploy.bot", "ops-1"}},
 		{"jump", checkJump, []string{"bastion", "admin@bastion.example.com", "admin@10.0.0.1:2222", "a@b,c@d:22"}},
-		{"path", checkPath, []string{"~/.ssh/id_ed25519", "/home/ops/.ssh/known_hosts", "/Users/Jane Doe/.ssh/id"}},
+		{"path", checkPath, []string{"~/.ssh/id_ed25519", "/home/ops/.ssh/known_hosts", "/Users/Jane Doe/.ssh/id", "/home/jöns/.ssh/id (2)", "./-i"}},
 		{"image", checkImageRef, []string{
 			"busybox", "busybox:latest", "library/busybox:1.36", "registry:2",
 			"192.168.1.11:5000/busybox:v1", "localhost:5000/a/b:c", "Registry.Example.com/team/app:v1.2_3",
@@ -35,6 +36,31 @@ func TestChecksAccept(t *testing.T) {
 			if msg := tt.check(v); msg != "" {
 				t.Errorf("%s %q refused: %s", tt.name, v, msg)
 			}
+		}
+	}
+}
+
+// Addresses of ordinary LANs, including the documentation ranges the lab
+// uses, pass; the special ranges do not.
+func TestIPv4Ranges(t *testing.T) {
+	for _, s := range []string{"192.168.10.2", "10.0.0.1", "172.16.10.1", "203.0.113.129", "198.51.100.11", "169.254.1.1", "100.64.0.1"} {
+		if _, msg := parseIPv4(s); msg != "" {
+			t.Errorf("parseIPv4(%q) refused: %s", s, msg)
+		}
+	}
+	for _, s := range []string{"0.0.0.0", "127.0.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255"} {
+		if _, msg := parseIPv4(s); msg == "" {
+			t.Errorf("parseIPv4(%q) accepted", s)
+		}
+	}
+	for _, s := range []string{"172.16.0.0/12", "10.0.0.0/8", "192.168.0.0/16", "203.0.113.128/26"} {
+		if _, msg := parseIPv4Prefix(s); msg != "" {
+			t.Errorf("parseIPv4Prefix(%q) refused: %s", s, msg)
+		}
+	}
+	for _, s := range []string{"0.0.0.0/0", "64.0.0.0/2", "127.1.0.0/16", "224.0.0.0/24", "192.0.0.0/2"} {
+		if _, msg := parseIPv4Prefix(s); msg == "" {
+			t.Errorf("parseIPv4Prefix(%q) accepted", s)
 		}
 	}
 }

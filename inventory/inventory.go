@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -128,7 +130,7 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	var tree map[string]any
 	md, err := toml.Decode(string(data), &tree)
 	if err != nil {
-		return nil, syntaxProblems(path, err)
+		return nil, syntaxProblems(path, string(data), err)
 	}
 	d := &decoder{file: path, lines: keyLines(string(data), md)}
 	inv := d.inventory(tree)
@@ -149,7 +151,7 @@ func Parse(path string, data []byte) (*Inventory, error) {
 // syntaxProblems turns the parser's error into a Problem. Duplicate keys are
 // worth their own wording: the usual cause is a second host written into
 // the first [[host]] table.
-func syntaxProblems(path string, err error) Problems {
+func syntaxProblems(path, src string, err error) Problems {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return Problems{{File: path, Msg: err.Error()}}
@@ -157,9 +159,44 @@ func syntaxProblems(path string, err error) Problems {
 	p := Problem{File: path, Line: pe.Position.Line, Msg: "TOML syntax: " + pe.Message}
 	if rest, ok := strings.CutPrefix(pe.Message, "Key '"); ok {
 		if key, ok := strings.CutSuffix(rest, "' has already been defined."); ok {
-			p.Key = key
-			p.Msg = "defined twice; a key may appear once per table (a second [[host]] or other entry starts with its own [[...]] line)"
+			p.Key, p.Msg = duplicateKey(src, pe.Position.Line, key)
 		}
 	}
 	return Problems{p}
+}
+
+// arrayKinds are the arrays of tables of an inventory.
+var arrayKinds = []string{"host", "vlan", "image", "network", "container"}
+
+// duplicateKey words a key defined twice after what its line shows: a table
+// header written twice, a key twice in one [[...]] entry (named with its
+// index when the entries are written as [[...]] lines), or any other.
+func duplicateKey(src string, line int, key string) (string, string) {
+	lines := strings.Split(src, "\n")
+	text := ""
+	if line >= 1 && line <= len(lines) {
+		text = strings.TrimSpace(lines[line-1])
+	}
+	if strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "[[") {
+		return key, fmt.Sprintf("the table [%s] is written twice; write it once, with all its keys (only [[...]] entries repeat)", key)
+	}
+	kind, rest, nested := strings.Cut(key, ".")
+	if !nested || !slices.Contains(arrayKinds, kind) {
+		return key, "defined twice; a key may appear once per table"
+	}
+	// The parser names no index; count the [[kind]] lines up to here.
+	header := regexp.MustCompile(`^\s*\[\[\s*` + regexp.QuoteMeta(kind) + `\s*\]\]`)
+	n := 0
+	for _, l := range lines[:min(max(line-1, 0), len(lines))] {
+		if header.MatchString(l) {
+			n++
+		}
+	}
+	if n > 0 {
+		key = indexKey(kind, n) + "." + rest
+	}
+	if strings.Contains(rest, ".") {
+		return key, "defined twice; a key may appear once per table"
+	}
+	return key, fmt.Sprintf("written twice in one [[%s]]; a key may appear once per entry, and a second entry starts with its own [[%s]] line", kind, kind)
 }

@@ -168,10 +168,11 @@ func (s *keyScanner) array(path string, key toml.Key) {
 			s.i++
 			return
 		}
+		start := s.i
 		s.value(indexKey(path, n), key)
 		s.skipSpace()
-		if s.peek(",") {
-			s.i++
+		if s.peek(",") || s.i == start {
+			s.i++ // a ',' or, lost, anything: the scanner must always move on
 		}
 	}
 }
@@ -318,8 +319,11 @@ func (s *keyScanner) advance() {
 	s.i++
 }
 
+// peek never fails: a scanner that lost its way (the parser accepts a few
+// documents this scanner reads differently) runs off the end, and must then
+// only produce keys that do not match the parser's.
 func (s *keyScanner) peek(prefix string) bool {
-	return strings.HasPrefix(s.src[s.i:], prefix)
+	return s.i < len(s.src) && strings.HasPrefix(s.src[s.i:], prefix)
 }
 
 func isBare(c byte) bool {

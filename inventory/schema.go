@@ -27,6 +27,18 @@ func checkBecome(s string) string {
 	return `must be "sudo", or left out to run commands as the login user`
 }
 
+// checkRef is for a reference to another entry by name. Only the empty
+// name is checked here: validate reports a name that is no entry's, and an
+// entry's own name has been checked where it is defined.
+func checkRef(kind string) func(string) string {
+	return func(s string) string {
+		if s == "" {
+			return "must not be empty; write the name of one of the " + kind + " entries"
+		}
+		return ""
+	}
+}
+
 func checkTrust(s string) string {
 	return oneOf(s, "dropin", "unit", "daemon-json")
 }
@@ -140,6 +152,14 @@ func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
 	}
 	var out []VLANHost
 	for _, name := range d.hostOrder(sub, hosts) {
+		if v, ok := m[name]; ok {
+			if _, ok := v.(string); !ok {
+				sub.get(name)
+				sub.wrongType(name, v, "a string", fmt.Sprintf("write %s = \"192.168.10.10/24\", the host's address and prefix length on the VLAN", joinKey("", name)))
+				out = append(out, VLANHost{Host: name})
+				continue
+			}
+		}
 		out = append(out, VLANHost{Host: name, Addr: sub.prefix(name, nil)})
 	}
 	return out
@@ -180,11 +200,11 @@ func (d *decoder) registry(t *table) *Registry {
 	}
 	t.need("host", `a host, the [[host]] name that runs the registry, like host = "docker01"`)
 	return &Registry{
-		Host:  t.str("host", nil),
+		Host:  t.str("host", checkRef("[[host]]")),
 		Port:  intOr(t, "port", defaultRegPort, t.port),
 		Image: t.strOr("image", defaultRegImage, checkImageRef),
 		Trust: t.strOr("trust", defaultTrust, checkTrust),
-		Name:  t.strOr("name", defaultRegName, checkDockerName),
+		Name:  t.strOr("name", defaultRegName, checkContainerName),
 	}
 }
 
@@ -227,9 +247,9 @@ func (d *decoder) container(t *table) Container {
 	t.need("ip", `an ip, its fixed address in the network's subnet`)
 	t.need("image", `an image, an [[image]] tag or any image reference`)
 	return Container{
-		Name:    t.str("name", checkDockerName),
-		Host:    t.str("host", nil),
-		Network: t.str("network", nil),
+		Name:    t.str("name", checkContainerName),
+		Host:    t.str("host", checkRef("[[host]]")),
+		Network: t.str("network", checkRef("[[network]]")),
 		IP:      t.ipv4("ip"),
 		Image:   t.str("image", checkImageRef),
 		Restart: t.strOr("restart", defaultRestart, checkRestart),

@@ -105,7 +105,7 @@ name = "docker03"
 		{"string for an integer", `
 [ssh]
 port = "22"
-`, []string{`t.toml:47: ssh.port = "22": must be an integer, not a string`}},
+`, []string{`t.toml:47: ssh.port = "22": must be an integer, not a string: write port = 22, without quotes`}},
 		{"array of tables for a table", `
 [[ssh]]
 user = "root"
@@ -138,7 +138,7 @@ known_hosts = ""
 `, []string{
 			`t.toml:47: ssh.user = "root;id": must not contain ';' (quotes and shell metacharacters are refused)`,
 			`t.toml:48: ssh.become = "su": must be "sudo", or left out to run commands as the login user`,
-			`t.toml:49: ssh.jump = "admin@bastion:22 x": must not contain whitespace`,
+			`t.toml:49: ssh.jump = "admin@bastion:22 x": must not contain whitespace (here ' ', U+0020)`,
 			`t.toml:50: ssh.identity_file = "$HOME/.ssh/id": environment variables are not expanded; write the path out, or start it with ~/ for your home directory`,
 			`t.toml:51: ssh.known_hosts = "": must not be empty; leave the key out to use the ssh default`,
 		}},
@@ -153,7 +153,7 @@ port = 0
 promisc = "yes"
 `, []string{
 			`t.toml:48: host[3].port = 0: out of range; a port is 1..65535`,
-			`t.toml:49: host[3].promisc = "yes": must be true or false, not a string`,
+			`t.toml:49: host[3].promisc = "yes": must be true or false, not a string: write promisc = true or promisc = false, without quotes`,
 		}},
 
 		// Hosts.
@@ -171,7 +171,7 @@ address = "192.168.1.14"
 [[host]]
 name = "` + strings.Repeat("d", 64) + `"
 address = "192.168.1.14"
-`, []string{`t.toml:47: host[3].name = "` + strings.Repeat("d", 64) + `": not a valid host name: use 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit`}},
+`, []string{`t.toml:47: host[3].name = "` + strings.Repeat("d", 64) + `": is 64 characters; a host name is at most 63`}},
 		{"host without name", `
 [[host]]
 address = "192.168.1.14"
@@ -324,7 +324,7 @@ gateway = "192.168.30.2"
 [vlan.hosts]
 docker01 = "192.168.30.10/24"
 docker02 = 5
-`, []string{`t.toml:51: vlan[2].hosts.docker02 = 5: must be a string, not an integer`}},
+`, []string{`t.toml:51: vlan[2].hosts.docker02 = 5: must be a string, not an integer: write docker02 = "192.168.10.10/24", the host's address and prefix length on the VLAN`}},
 
 		// Registry and images.
 		{"container named like the registry", `
@@ -364,7 +364,7 @@ tag = "-alpine"
 `, []string{
 			`t.toml:47: image[2].source = "Alpine:3": repository names must be lowercase (only a registry host may have capitals)`,
 			`t.toml:48: image[2].tag = "alpine@sha256:0123456789abcdef0123456789abcdef": a tag cannot carry a digest; write NAME[:TAG], like busybox:v1`,
-			`t.toml:50: image[3].source = "alpine:3 && id": must not contain whitespace`,
+			`t.toml:50: image[3].source = "alpine:3 && id": must not contain whitespace (here ' ', U+0020)`,
 			`t.toml:53: image[4].source = "alpine::3": not a valid image reference: write [REGISTRY[:PORT]/]NAME[:TAG][@DIGEST], like busybox:latest or 192.168.1.11:5000/busybox:v1`,
 			`t.toml:54: image[4].tag = "-alpine": must not start with '-' (it would read as a command-line option)`,
 		}},
@@ -553,7 +553,7 @@ func TestWholeDocuments(t *testing.T) {
 			`t.toml:1: ssh = 1: must be a table, not an integer: write [ssh] on a line of its own, then its keys`,
 		}},
 		{"duplicate key", "[[host]]\nname = \"docker01\"\nname = \"docker02\"\n", []string{
-			`t.toml:3: host.name: defined twice; a key may appear once per table (a second [[host]] or other entry starts with its own [[...]] line)`,
+			`t.toml:3: host[1].name: written twice in one [[host]]; a key may appear once per entry, and a second entry starts with its own [[host]] line`,
 		}},
 		{"syntax error", "[[host]]\nname = docker01\n", []string{
 			`t.toml:2: TOML syntax: expected value but found "docker" instead`,
@@ -576,7 +576,7 @@ name = "my registry"
 			`t.toml:6: registry.port = 0: out of range; a port is 1..65535`,
 			`t.toml:7: registry.image = "Registry": repository names must be lowercase (only a registry host may have capitals)`,
 			`t.toml:8: registry.trust = "systemd": must be one of "dropin", "unit", "daemon-json"`,
-			`t.toml:9: registry.name = "my registry": must not contain whitespace`,
+			`t.toml:9: registry.name = "my registry": must not contain whitespace (here ' ', U+0020)`,
 		}},
 		{"registry without host", "[[host]]\nname = \"docker01\"\n\n[registry]\nport = 5000\n", []string{
 			`t.toml:4: registry.host: missing; every [registry] needs a host, the [[host]] name that runs the registry, like host = "docker01"`,
@@ -610,7 +610,7 @@ gateway = "10.1.0.1"
 vlan = 10
 
 [[container]]
-name = "c"
+name = "c1"
 host = "docker01"
 network = "m"
 ip = "10.1.0.2"
