@@ -24,7 +24,7 @@ func parseJump(spec string) ([]hop, error) {
 		if part == "" {
 			return nil, fmt.Errorf("jump %q: empty hop", spec)
 		}
-		h := hop{Port: 22}
+		h := hop{}
 		if u, rest, ok := strings.Cut(part, "@"); ok {
 			h.User, part = u, rest
 		}
@@ -58,10 +58,13 @@ func (r *Runner) jumpClient(ctx context.Context, spec string, base transport.Con
 	}
 	var prev *transport.Client
 	for _, h := range hops {
+		// A hop is looked up in ssh_config under its own name, like ssh -J.
 		cfg := base
-		cfg.Name, cfg.Address, cfg.Port = "jump host "+h.Host, h.Host, h.Port
-		if h.User != "" {
-			cfg.User = h.User
+		cfg.Name, cfg.Address, cfg.Port, cfg.User = "jump host "+h.Host, h.Host, h.Port, h.User
+		cfg.Become, cfg.BecomePassword = "", nil
+		r.applySSHConfig(&cfg, h.Host, "")
+		if cfg.User == "" {
+			cfg.User = base.User
 		}
 		var c *transport.Client
 		if prev == nil {

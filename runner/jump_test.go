@@ -7,7 +7,7 @@ import (
 
 func TestParseJump(t *testing.T) {
 	got, err := parseJump("admin@bastion.example.com, inner:2222,[2001:db8::1]:22")
-	want := []hop{{User: "admin", Host: "bastion.example.com", Port: 22}, {Host: "inner", Port: 2222}, {Host: "2001:db8::1", Port: 22}}
+	want := []hop{{User: "admin", Host: "bastion.example.com"}, {Host: "inner", Port: 2222}, {Host: "2001:db8::1", Port: 22}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseJump: %+v, %v", got, err)
 	}

@@ -11,12 +11,14 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"golang.org/x/term"
 
 	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sshconfig"
 	"github.com/mvorch/mvorch/runner/transport"
 	"github.com/mvorch/mvorch/steps"
 )
@@ -34,6 +36,11 @@ type Options struct {
 	Live bool
 	// KeepGoing lets healthy hosts finish the run when others fail.
 	KeepGoing bool
+	// SSHConfig is the OpenSSH client config to honour ("" : ~/.ssh/config,
+	// "none": none).
+	SSHConfig string
+	// Warn receives warnings (nil: os.Stderr).
+	Warn io.Writer
 	// AskBecomePass asks for the sudo password once on the terminal;
 	// otherwise MVORCH_BECOME_PASSWORD is used if set, else sudo -n.
 	AskBecomePass bool
@@ -55,6 +62,9 @@ type Runner struct {
 	live       *liveView
 	// unlocks release the host locks Lock took.
 	unlocks []func()
+	// sshcfg is the user's OpenSSH client configuration (nil: none).
+	sshcfg *sshconfig.Config
+	warned map[string]bool
 	// jumps are the jump host connections, shared by the hosts behind them.
 	jumpMu   sync.Mutex
 	jumps    map[string]*transport.Client
@@ -74,6 +84,12 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 		jumps: map[string]*transport.Client{}}
 	r.runID, r.by = newRunID()
 	r.becomePass = becomePassword(opts.AskBecomePass)
+	if r.opts.Warn == nil {
+		r.opts.Warn = os.Stderr
+	}
+	if err := r.loadSSHConfig(); err != nil {
+		return nil, err
+	}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
 		cfg, jump, err := r.sshConfig(h)
@@ -129,7 +145,53 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) 
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
 	}
-	return cfg, s.Jump, nil
+	jump := r.applySSHConfig(&cfg, h.Address, s.Jump)
+	return cfg, jump, nil
+}
+
+// applySSHConfig fills what the inventory left unset from ~/.ssh/config, as
+// `ssh ALIAS` would see it: the inventory wins over ssh_config, which wins
+// over mvorch's defaults. It returns the jump to use.
+func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) string {
+	if r.sshcfg == nil {
+		return jump
+	}
+	c := r.sshcfg.Lookup(alias)
+	for _, w := range c.Warnings {
+		r.warnOnce("ssh_config: " + w)
+	}
+	if c.HostName != "" {
+		cfg.Address = c.HostName
+	}
+	if cfg.User == "" {
+		cfg.User = c.User
+	}
+	if cfg.Port == 0 {
+		cfg.Port = c.Port
+	}
+	cfg.IdentityFiles = append(cfg.IdentityFiles, c.IdentityFiles...)
+	if cfg.KnownHostsFile == "" && len(c.UserKnownHostsFiles) > 0 && c.UserKnownHostsFiles[0] != "none" {
+		cfg.KnownHostsFile = c.UserKnownHostsFiles[0]
+	}
+	if c.StrictHostKeyChecking == "accept-new" {
+		cfg.AcceptNewHostKeys = true
+	}
+	if jump == "" {
+		jump = c.ProxyJump
+	}
+	return jump
+}
+
+func (r *Runner) warnOnce(msg string) {
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
+	if r.warned == nil {
+		r.warned = map[string]bool{}
+	}
+	if !r.warned[msg] {
+		r.warned[msg] = true
+		fmt.Fprintln(r.opts.Warn, "mvorch: warning:", msg)
+	}
 }
 
 // Close releases the locks and ends every connection.
@@ -262,4 +324,24 @@ func becomePassword(ask bool) *transport.BecomePassword {
 		fmt.Fprintln(tty)
 		return pw, err
 	})
+}
+
+func (r *Runner) loadSSHConfig() error {
+	path := r.opts.SSHConfig
+	if path == "none" {
+		return nil
+	}
+	home, _ := os.UserHomeDir()
+	if path == "" {
+		if home == "" {
+			return nil
+		}
+		path = filepath.Join(home, ".ssh", "config")
+	}
+	c, err := sshconfig.Load(path, home)
+	if err != nil {
+		return fmt.Errorf("reading ssh config: %w (use --ssh-config none to ignore it)", err)
+	}
+	r.sshcfg = c
+	return nil
 }

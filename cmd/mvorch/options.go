@@ -22,6 +22,7 @@ func hostFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress (-v) and remote commands (-vv)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
+		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour (default ~/.ssh/config; \"none\" ignores it)"},
 		&cli.BoolFlag{Name: "ask-become-pass", Usage: "with become = \"sudo\": ask once for the sudo password (or set MVORCH_BECOME_PASSWORD)"},
 	}
 }
@@ -50,6 +51,8 @@ func parseCommon(c *cli.Context) (*common, error) {
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		ConnectTimeout:    c.Duration("connect-timeout"),
 		AskBecomePass:     c.Bool("ask-become-pass"),
+		SSHConfig:         c.String("ssh-config"),
+		Warn:              c.App.ErrWriter,
 	}
 	if c.Count("verbose") > 0 || (o.output == "text" && c.Command.Name == "run") {
 		o.runner.Log = o.stderr

@@ -92,3 +92,10 @@ func writeInventory(t *testing.T, path, old, new string) string {
 	}
 	return out
 }
+
+func labtestGet(t *testing.T) *labtest.Lab { return labtest.Get(t) }
+
+func sameSnapshots(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	labtest.SameSnapshots(t, "after rollback", want, got)
+}

@@ -1,0 +1,67 @@
+package crash_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
+)
+
+// dockerdCmdline is the running dockerd's command line on a host.
+const dockerdCmdline = `tr '\0' ' ' < /proc/$(systemctl show -p MainPID docker | cut -d= -f2)/cmdline`
+
+// RHEL's docker unit takes its flags from $OPTIONS in /etc/sysconfig/docker,
+// which mvorch does not see as a flag of ExecStart. With trust = "daemon-json"
+// mvorch writes insecure-registries to daemon.json and dockerd refuses to
+// start (a directive both as a flag and in the file). The run must fail
+// naming the host with dockerd's own message, put the previous configuration
+// back and leave docker running on it.
+func TestLabDockerFailsAfterTrustChangeIsRestored(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := variant(t, lab.Inventory(), `trust = "dropin"`, `trust = "daemon-json"`)
+	const host = "docker02"
+	const other = "198.51.100.99:5000"
+	before := lab.Snapshots(t)
+	t.Cleanup(func() {
+		lab.MustExec(t, host, "rm -f /etc/systemd/system/docker.service.d/10-options.conf /etc/sysconfig/docker && "+
+			"rmdir --ignore-fail-on-non-empty /etc/systemd/system/docker.service.d && systemctl daemon-reload && systemctl restart docker")
+		resetLab(t, lab, inv, before)
+	})
+	lab.MustExec(t, host, `set -e
+mkdir -p /etc/systemd/system/docker.service.d /etc/sysconfig
+printf '[Service]\nEnvironmentFile=-/etc/sysconfig/docker\nExecStart=\nExecStart=/usr/sbin/dockerd -H unix:///var/run/docker.sock $OPTIONS\n' > /etc/systemd/system/docker.service.d/10-options.conf
+echo "OPTIONS='--insecure-registry `+other+`'" > /etc/sysconfig/docker
+systemctl daemon-reload
+systemctl restart docker`)
+	if cl := lab.MustExec(t, host, dockerdCmdline); !strings.Contains(cl, "--insecure-registry "+other) {
+		t.Fatalf("the planted $OPTIONS did not reach dockerd on %s: %q", host, cl)
+	}
+	if r := lab.Exec(t, host, "test -e /etc/docker/daemon.json"); r.Code == 0 {
+		t.Fatalf("%s has a daemon.json before the run", host)
+	}
+
+	r := lab.RunMvorch(t, "run", inv)
+	t.Logf("run: exit %d\nstderr:\n%s", r.Code, r.Stderr)
+	if r.Code != 1 {
+		t.Errorf("run with a dockerd that refuses the new configuration: exit %d, want 1\nstdout:\n%s", r.Code, r.Stdout)
+	}
+	errText := r.Stderr
+	if i := strings.Index(r.Stderr, "mvorch:"); i >= 0 {
+		errText = r.Stderr[i:]
+	}
+	for _, want := range []string{host, "insecure-registries", "previous configuration is restored"} {
+		if !strings.Contains(errText, want) {
+			t.Errorf("the error lacks %q:\n%s", want, errText)
+		}
+	}
+	// docker runs on its old configuration, and daemon.json is gone as
+	// before the run.
+	if r := lab.Exec(t, host, dockerUp); r.Code != 0 {
+		t.Errorf("docker is not active on %s after the failed restart: %s", host, lab.Exec(t, host, "systemctl status docker").Stdout)
+	} else if cl := lab.MustExec(t, host, dockerdCmdline); !strings.Contains(cl, "--insecure-registry "+other) {
+		t.Errorf("dockerd on %s runs without its own --insecure-registry %s: %q", host, other, cl)
+	}
+	if r := lab.Exec(t, host, "cat /etc/docker/daemon.json"); r.Code == 0 {
+		t.Errorf("/etc/docker/daemon.json is still on %s:\n%s", host, r.Stdout)
+	}
+}
