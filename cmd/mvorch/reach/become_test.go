@@ -1,6 +1,7 @@
 package reach_test
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -85,4 +86,58 @@ func TestLabBecomeSudoPassword(t *testing.T) {
 		t.Fatalf("rollback as ops: exit %d\n%s", code, out)
 	}
 	labtest.SameSnapshots(t, "after rollback as ops", before, lab.Snapshots(t))
+}
+
+// --ask-become-pass asks once on the terminal, for all hosts, and the
+// typed password is neither echoed nor printed.
+func TestLabBecomeAskPassOnTerminal(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := asUser(t, lab, "ops")
+	const secret = "ops-sudo-secret"
+	// script(1) gives mvorch a real pseudo-terminal; the password is typed
+	// once the prompt shows, as a person would.
+	cmd := exec.Command("script", "-qec", lab.Mvorch+" plan --ask-become-pass --no-color "+inv, "/dev/null")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		chunk := make([]byte, 4096)
+		typed := false
+		for {
+			n, err := pr.Read(chunk)
+			buf.Write(chunk[:n])
+			if !typed && strings.Contains(buf.String(), "sudo password:") {
+				typed = true
+				io.WriteString(stdin, secret+"\n")
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	pw.Close()
+	<-done
+	out := buf.String()
+	if err != nil {
+		t.Fatalf("plan --ask-become-pass on a terminal: %v\n%s", err, out)
+	}
+	if n := strings.Count(out, "sudo password:"); n != 1 {
+		t.Errorf("asked %d times, want once for both hosts:\n%s", n, out)
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("the password was echoed or printed:\n%s", out)
+	}
+	if !strings.Contains(out, "Plan: 21 to add") {
+		t.Errorf("plan did not run:\n%s", out)
+	}
 }
