@@ -56,7 +56,10 @@ func (r *Runner) Unlock() {
 
 func (r *Runner) lockHost(ctx context.Context, c *transport.Client) (func(), error) {
 	info := fmt.Sprintf("%s, run %s, since %s", r.by, r.runID, time.Now().UTC().Format(time.RFC3339))
-	hold := sh.New("sh", "-c", `printf '%s\n' "$1" > `+lockInfo+`; echo locked; exec cat >/dev/null`, "sh", info)
+	// The holder waits for mvorch's heartbeat (a byte every few seconds on
+	// stdin): at EOF (mvorch ended or was killed) or after 30 s of silence
+	// (the link to mvorch is cut) it ends and the host frees the lock.
+	hold := sh.New("sh", "-c", `printf '%s\n' "$1" > `+lockInfo+`; echo locked; while [ -n "$(timeout 30 head -c1)" ]; do :; done`, "sh", info)
 	cmd := sh.New("mkdir", "-p", steps.JournalDir).Raw("&& exec").Arg("flock", "-n", "-E", fmt.Sprint(lockBusy), lockFile).Raw(hold.String())
 	line, release, err := c.Hold(ctx, cmd.String())
 	var exit *transport.ExitError
@@ -69,7 +72,7 @@ func (r *Runner) lockHost(ctx context.Context, c *transport.Client) (func(), err
 	case errors.As(err, &exit) && exit.Code == lockBusy:
 		res, _ := c.Run(ctx, sh.New("cat", lockInfo).String(), nil)
 		holder := strings.TrimSpace(string(res.Stdout))
-		return nil, fmt.Errorf("%w: held by %s; wait for it to finish (the lock ends with that mvorch's SSH connection, also if it was killed)", ErrLocked, holder)
+		return nil, fmt.Errorf("%w: held by %s; wait for it to finish (the lock ends with that mvorch's SSH connection, also if it was killed, and within 30 s if its link was cut)", ErrLocked, holder)
 	case errors.As(err, &exit) && exit.Code == 127:
 		return nil, fmt.Errorf("flock (util-linux) is missing on the host: mvorch needs it to keep two runs from changing a host at once")
 	}

@@ -3,10 +3,13 @@ package runner
 import (
 	"context"
 	"fmt"
+	"path"
 	"sync"
 	"time"
 
 	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
+	"github.com/mvorch/mvorch/runner/transport"
 	"github.com/mvorch/mvorch/runner/udiff"
 	"github.com/mvorch/mvorch/steps"
 )
@@ -137,6 +140,9 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 			err = ferr
 		}
 	}()
+	if err := removeStaleTemps(ctx, c, entries); err != nil {
+		return 0, err
+	}
 	for i, e := range entries {
 		if ctx.Err() != nil {
 			return undone, ctx.Err()
@@ -179,4 +185,28 @@ func status(err error) string {
 		return "FAILED"
 	}
 	return "ok"
+}
+
+// removeStaleTemps deletes the temporary files a killed write left beside
+// the files being undone (".NAME.mvorch-*", see transport.WriteFileAtomic),
+// so that nothing of mvorch stays and empty directories can go.
+func removeStaleTemps(ctx context.Context, c *transport.Client, entries []*steps.Entry) error {
+	seen := map[string]bool{}
+	cmd := sh.New("true")
+	for _, e := range entries {
+		for _, p := range e.Begin.Writes {
+			stem := path.Join(path.Dir(p), "."+path.Base(p)+".mvorch-")
+			if seen[stem] {
+				continue
+			}
+			seen[stem] = true
+			// "$1"* : the quoted stem, then the glob.
+			cmd = cmd.Raw("&&").Arg("sh", "-c", `rm -f -- "$1"*`, "sh", stem)
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	_, err := c.Run(context.WithoutCancel(ctx), cmd.String(), nil)
+	return err
 }

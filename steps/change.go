@@ -37,7 +37,8 @@ func (c *Context) writeFile(step Step, path string, data []byte, mode uint32) *C
 		ch.Undo = []Op{{Kind: OpRemove, Path: path}}
 		if dir := filepath.Dir(path); c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(parentDirs, dir) {
 			// The write creates the directory: the undo removes it when empty.
-			ch.Undo = append(ch.Undo, exec(sh.New("rmdir", "--ignore-fail-on-non-empty", "--", dir)))
+			// Safe to repeat: a directory already gone is fine.
+			ch.Undo = append(ch.Undo, exec(sh.New("test", "!", "-d", dir).Raw("||").Arg("rmdir", "--ignore-fail-on-non-empty", "--", dir)))
 			c.Facts.Dirs[dir] = true
 		}
 	}

@@ -138,6 +138,10 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		"  base64 -w0 \"$f\"; echo",
 		"done",
 		section("docker"),
+		// A restart in progress (say, of a killed mvorch) is waited out:
+		// facts read mid-restart would show a docker without its images.
+		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
+		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
 		"if command -v docker >/dev/null 2>&1; then echo installed",
 		"  systemctl show -p MainPID docker 2>/dev/null",
 		"  pid=$(systemctl show -p MainPID docker 2>/dev/null | cut -d= -f2)",

@@ -31,9 +31,9 @@ func okFacts(name string) *Facts {
 // against facts: each is a clear error naming the host and the way out.
 func TestBadHostStatesFromFacts(t *testing.T) {
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(f *Facts)
-		want  string
+		want   string
 	}{
 		{"wireless parent", func(f *Facts) { f.Links["ens33"].Wireless = true },
 			"parent NIC ens33 on docker02 is wireless: 802.11 allows one MAC address per client, so macvlan cannot work on it; use a wired NIC, or ipvlan"},

@@ -16,6 +16,9 @@ import (
 // asks again for a password would otherwise wait forever).
 const holdAnswer = 60 * time.Second
 
+// holdHeartbeat is how often Hold writes a byte to the held command's stdin.
+const holdHeartbeat = 5 * time.Second
+
 // Hold starts cmd and keeps its standard input open until release is
 // called. It returns the first line cmd prints, or cmd's error when it exits
 // before printing one. Whatever cmd holds (a flock, say) lives as long as
@@ -72,9 +75,26 @@ func (c *Client) Hold(ctx context.Context, cmd string) (line string, release fun
 			res := Result{Stderr: stderr.Bytes()}
 			return fail(c.becomeError(c.exitError(asked, &res, err)))
 		}
+		// A heartbeat on stdin tells the held command mvorch is still there.
+		stop := make(chan struct{})
+		go func() {
+			t := time.NewTicker(holdHeartbeat)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := stdin.Write([]byte{'.'}); err != nil {
+						return
+					}
+				}
+			}
+		}()
 		var once sync.Once
 		return l[:len(l)-1], func() {
 			once.Do(func() {
+				close(stop)
 				stdin.Close()
 				_ = sess.Wait()
 				sess.Close()

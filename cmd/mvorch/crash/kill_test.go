@@ -65,6 +65,12 @@ func TestLabKill9AtManyPoints(t *testing.T) {
 	for _, kp := range points {
 		t.Run(kp.name, func(t *testing.T) {
 			t0 := time.Now()
+			// (c), also when (a) or (b) failed: rollback --all undoes both
+			// runs and the hosts are as before the first run.
+			t.Cleanup(func() {
+				resetLab(t, lab, inv, before)
+				t.Logf("%s: %.1fs", kp.name, time.Since(t0).Seconds())
+			})
 			p := startMvorch(t, lab, "run", inv)
 			kp.at(t, p)
 			killedAt := time.Since(p.start)
@@ -72,17 +78,19 @@ func TestLabKill9AtManyPoints(t *testing.T) {
 				t.Logf("kill: %v (mvorch had already ended)", err)
 			}
 			code := p.wait()
-			lines := strings.Split(p.Stderr(), "\n")
+			lines := p.Lines()
 			last := ""
 			if n := len(lines); n > 0 {
 				last = lines[n-1]
 			}
-			t.Logf("killed %.2fs after start (exit %d), %d progress line(s), last: %q", killedAt.Seconds(), code, len(lines)-1, last)
+			t.Logf("killed %.2fs after start (exit %d), %d line(s) on stderr, last: %q", killedAt.Seconds(), code, len(lines), last)
 
 			// A docker restart the killed run asked for goes on without it
-			// (systemd runs the job): docker comes back by itself.
-			// mvorch does not wait for a restart under way when it gathers
-			// facts (see the report), so the new run starts after it.
+			// (systemd runs the job): docker comes back by itself. The new
+			// run starts once it has: a run started during the restart
+			// gathers facts from a docker that does not answer and stops
+			// with "docker is not running on docker01: start it" (a known
+			// issue: mvorch does not wait for a docker job under way).
 			if d := waitDockerActive(t, lab, 30*time.Second, "after kill -9"); d > 300*time.Millisecond {
 				t.Logf("docker was back on every host %.1fs after the kill", d.Seconds())
 			}
@@ -92,9 +100,6 @@ func TestLabKill9AtManyPoints(t *testing.T) {
 			requireDockerActive(t, lab, "after kill -9 and a new run")
 			// (b) nothing left to change.
 			planClean(t, lab, inv)
-			// (c) rollback --all undoes both runs: the hosts as before.
-			resetLab(t, lab, inv, before)
-			t.Logf("%s: %.1fs", kp.name, time.Since(t0).Seconds())
 		})
 		if t.Failed() {
 			// The next points start from what this one left: go on only

@@ -331,6 +331,13 @@ func (p *proc) waitTimeout(d time.Duration) (code int, ok bool) {
 	}
 }
 
+// Lines are the stderr lines so far.
+func (p *proc) Lines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
+}
+
 func (p *proc) Stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
