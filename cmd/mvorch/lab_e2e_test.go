@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,11 +19,7 @@ func mvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 
 func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 	t.Helper()
-	r := mvorch(t, lab, args...)
-	if r.Code != 0 {
-		t.Fatalf("mvorch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-	}
-	return r
+	return lab.MustMvorch(t, args...)
 }
 
 // resetLab undoes everything mvorch did, so each test starts from the lab as
@@ -36,25 +30,9 @@ func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]stri
 	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
 }
 
-// variant writes a copy of an inventory with replacements applied.
 func variant(t *testing.T, path string, repl ...string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(data)
-	for i := 0; i+1 < len(repl); i += 2 {
-		if !strings.Contains(s, repl[i]) {
-			t.Fatalf("variant: %q not in %s", repl[i], path)
-		}
-		s = strings.Replace(s, repl[i], repl[i+1], 1)
-	}
-	out := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return labtest.Variant(t, path, repl...)
 }
 
 func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {

@@ -11,9 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,11 +25,7 @@ func TestMain(m *testing.M) { labtest.Main(m, 2) }
 
 func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 	t.Helper()
-	r := lab.RunMvorch(t, args...)
-	if r.Code != 0 {
-		t.Fatalf("mvorch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-	}
-	return r
+	return lab.MustMvorch(t, args...)
 }
 
 // resetLab undoes everything mvorch did and checks the hosts are back as
@@ -102,25 +96,9 @@ func removeLeftovers(t *testing.T, lab *labtest.Lab, before map[string]string) {
 
 var rmdirMissing = regexp.MustCompile(`mvorch: (\S+): rollback: .*"rmdir --ignore-fail-on-non-empty -- (/[^"\s]+)" exited 1: rmdir: failed to remove '[^']*': No such file or directory`)
 
-// variant writes a copy of an inventory with replacements applied.
 func variant(t *testing.T, path string, repl ...string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(data)
-	for i := 0; i+1 < len(repl); i += 2 {
-		if !strings.Contains(s, repl[i]) {
-			t.Fatalf("variant: %q not in %s", repl[i], path)
-		}
-		s = strings.Replace(s, repl[i], repl[i+1], 1)
-	}
-	out := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return labtest.Variant(t, path, repl...)
 }
 
 type runOut struct {

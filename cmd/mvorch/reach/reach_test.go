@@ -15,11 +15,7 @@ func TestMain(m *testing.M) { labtest.MainWith(m, labtest.Options{Hosts: 2, Bast
 
 func must(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 	t.Helper()
-	r := lab.RunMvorch(t, args...)
-	if r.Code != 0 {
-		t.Fatalf("mvorch %v: exit %d\n%s\n%s", args, r.Code, r.Stdout, r.Stderr)
-	}
-	return r
+	return lab.MustMvorch(t, args...)
 }
 
 // The controller has no route to the docker hosts; the article's section
@@ -79,18 +75,7 @@ func TestLabBastionHostKeyIsChecked(t *testing.T) {
 
 func writeInventory(t *testing.T, path, old, new string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), old) {
-		t.Fatalf("%q not in %s", old, path)
-	}
-	out := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(out, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return labtest.Variant(t, path, old, new)
 }
 
 func labtestGet(t *testing.T) *labtest.Lab { return labtest.Get(t) }
