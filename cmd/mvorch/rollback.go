@@ -80,7 +80,11 @@ func rollbackRun(c *cli.Context, o *common) error {
 			return jerr
 		}
 	} else {
-		fmt.Fprintf(o.stdout, "Rollback %s: %d change(s) undone in %.1fs.\n", map[bool]string{true: "complete", false: "stopped"}[err == nil], rep.Undone, rep.Elapsed.Seconds())
+		state := "complete"
+		if err != nil {
+			state = "stopped"
+		}
+		fmt.Fprintf(o.stdout, "Rollback %s: %d change(s) undone in %.1fs.\n", state, rep.Undone, rep.Elapsed.Seconds())
 	}
 	return err
 }

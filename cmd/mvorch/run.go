@@ -70,9 +70,6 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 	out := runner.RunJSON{Changes: rep.Applied, ElapsedS: rep.Elapsed.Seconds(), StoppedAt: rep.StoppedAt}
 	out.Summary.Added, out.Summary.Changed, out.Summary.Removed, out.Summary.Failed = rep.Added, rep.Changed, rep.Removed, rep.Failed
 	out.Summary.Unchanged = len(p.Changes) - len(rep.Applied) - rep.Failed
-	if out.Changes == nil {
-		out.Changes = nil
-	}
 	var verifyErr error
 	if applyErr == nil && verify {
 		v, err := r.Verify(ctx)
