@@ -185,7 +185,7 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			mu.Lock()
 			applied := append([]*steps.Change(nil), rep.Applied...)
 			mu.Unlock()
-			err = r.restartDocker(ctx, j, ch.Host, applied)
+			err = r.restartDocker(ctx, ch.Host, applied)
 		} else {
 			err = r.runOp(ctx, j.client, op)
 		}
@@ -265,7 +265,7 @@ func poll(ctx context.Context, timeout time.Duration, try func() error) error {
 // restartDocker, in a run: if docker does not come back with the new
 // configuration, the configuration changes this run made on the host are
 // undone and docker restarted on the old one before the error is reported.
-func (r *Runner) restartDocker(ctx context.Context, j *journal, host string, applied []*steps.Change) error {
+func (r *Runner) restartDocker(ctx context.Context, host string, applied []*steps.Change) error {
 	c := r.clients[host]
 	err := restartDocker(ctx, c)
 	if err == nil {

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/mvorch/mvorch/runner/sh"
@@ -64,9 +63,4 @@ func (j *journal) flush() error {
 	}
 	j.pending = nil
 	return nil
-}
-
-// undoSummary is a journal target as a person reads it.
-func undoSummary(rec steps.Record) string {
-	return strings.TrimSpace(string(rec.Action) + " " + rec.Target)
 }

@@ -60,7 +60,7 @@ func articlePlan(t *testing.T) *steps.Plan {
 		t.Fatal(err)
 	}
 	facts := map[string]*steps.Facts{"docker01": freshHost("docker01", true), "docker02": freshHost("docker02", false)}
-	p, err := steps.Build(inv, facts, false)
+	p, err := steps.Build(inv, facts)
 	if err != nil {
 		t.Fatal(err)
 	}

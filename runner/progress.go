@@ -53,18 +53,19 @@ func (r *Runner) changeStarted(ch *steps.Change) {
 	fmt.Fprint(r.opts.Log, r.live.render())
 }
 
+// progressLine is the plain line for one finished change or undo.
+func (r *Runner) progressLine(host, step, symbol, target string, err error, d time.Duration) {
+	r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", host, step, symbol, target, status(err), d.Seconds())
+}
+
 // progress reports a finished change: in place on a terminal, else a line.
 func (r *Runner) progress(ch *steps.Change, err error, d time.Duration) {
-	status := "ok"
-	if err != nil {
-		status = "FAILED"
-	}
 	if r.live == nil {
-		r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", ch.Host, ch.Step, ch.Action.Symbol(), ch.Target, status, d.Seconds())
+		r.progressLine(ch.Host, ch.Step, ch.Action.Symbol(), ch.Target, err, d)
 		return
 	}
 	r.logMu.Lock()
 	defer r.logMu.Unlock()
-	r.live.lines[ch.Host] = fmt.Sprintf("%s %-3s %s  %s (%.2fs)", stepLabel(ch.Step), ch.Action.Symbol(), ch.Target, status, d.Seconds())
+	r.live.lines[ch.Host] = fmt.Sprintf("%s %-3s %s  %s (%.2fs)", stepLabel(ch.Step), ch.Action.Symbol(), ch.Target, status(err), d.Seconds())
 	fmt.Fprint(r.opts.Log, r.live.render())
 }

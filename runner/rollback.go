@@ -128,7 +128,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 		restart = false
 		t0 := time.Now()
 		err := restartDocker(context.WithoutCancel(ctx), c)
-		r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", host, "docker-restart", "~", "docker.service", status(err), time.Since(t0).Seconds())
+		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), "docker.service", err, time.Since(t0))
 		return err
 	}
 	defer func() {
@@ -164,7 +164,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 				break
 			}
 		}
-		r.logf("%-10s %-15s %-3s %s  %s (%.2fs)", host, e.Begin.Step, "undo", e.Begin.Target, status(opErr), time.Since(t0).Seconds())
+		r.progressLine(host, e.Begin.Step, "undo", e.Begin.Target, opErr, time.Since(t0))
 		if opErr != nil {
 			return undone, fmt.Errorf("undoing %s %s: %w", e.Begin.Action, e.Begin.Target, opErr)
 		}

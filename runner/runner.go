@@ -293,7 +293,7 @@ func (r *Runner) Plan(ctx context.Context) (*steps.Plan, error) {
 	if err := r.Gather(ctx); err != nil {
 		return nil, err
 	}
-	return steps.Build(r.inv, r.facts, r.opts.Replace)
+	return steps.Build(r.inv, r.facts)
 }
 
 // SetLog changes where progress lines go.

@@ -3,6 +3,7 @@ package steps
 import (
 	"bytes"
 	"path/filepath"
+	"sort"
 
 	"github.com/mvorch/mvorch/runner/sh"
 	"github.com/mvorch/mvorch/runner/udiff"
@@ -59,6 +60,19 @@ func (c *Context) removeFile(step Step, path string) *Change {
 	ch.Diff = udiff.Unified(path, "/dev/null", old.Data, nil, 3)
 	delete(c.Facts.Files, path)
 	return ch
+}
+
+// staleManaged lists, sorted, the names of the things mvorch made that the
+// inventory no longer wants here.
+func staleManaged[T any](things map[string]T, managed func(T) bool, want map[string]bool) []string {
+	var names []string
+	for name, t := range things {
+		if managed(t) && !want[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // nonNil drops the nil changes helpers return for "nothing to do".

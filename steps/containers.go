@@ -113,15 +113,8 @@ func recreate(old *DockerContainer) []Op {
 }
 
 func (s Containers) removeStale(c *Context, want map[string]bool) []*Change {
-	var names []string
-	for name, ct := range c.Facts.Docker.Containers {
-		if ct.Managed && !want[name] {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
 	var out []*Change
-	for _, name := range names {
+	for _, name := range staleManaged(c.Facts.Docker.Containers, func(ct *DockerContainer) bool { return ct.Managed }, want) {
 		old := c.Facts.Docker.Containers[name]
 		ch := c.newChange(s, ActionRemove, "container "+name)
 		ch.Detail = "no longer in the inventory"

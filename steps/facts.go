@@ -45,6 +45,9 @@ type Facts struct {
 	Dirs    map[string]bool
 	Docker  Docker
 	Journal []byte
+	// liveEntries caches the parsed journal (see live).
+	liveEntries   []*Entry
+	journalParsed bool
 
 	// Projected state, set by steps for the steps after them.
 	DockerConfigChanged bool
@@ -75,8 +78,6 @@ type File struct {
 type Docker struct {
 	Installed  bool
 	Active     bool
-	MainPID    int
-	Cmdline    string
 	Networks   map[string]*DockerNetwork
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
@@ -143,9 +144,6 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
 		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
 		"if command -v docker >/dev/null 2>&1; then echo installed",
-		"  systemctl show -p MainPID docker 2>/dev/null",
-		"  pid=$(systemctl show -p MainPID docker 2>/dev/null | cut -d= -f2)",
-		"  [ -n \"$pid\" ] && [ \"$pid\" != 0 ] && echo \"cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null)\"",
 		"  docker version --format 'server={{.Server.Version}}' 2>/dev/null",
 		"  docker info --format 'insecure={{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null",
 		"fi; true",
@@ -309,10 +307,6 @@ func (f *Facts) parseDocker(lines []string) {
 		switch {
 		case l == "installed":
 			f.Docker.Installed = true
-		case strings.HasPrefix(l, "MainPID="):
-			f.Docker.MainPID, _ = strconv.Atoi(strings.TrimPrefix(l, "MainPID="))
-		case strings.HasPrefix(l, "cmdline="):
-			f.Docker.Cmdline = strings.TrimSpace(strings.TrimPrefix(l, "cmdline="))
 		case strings.HasPrefix(l, "server="):
 			// docker prints the template even when the daemon does not answer.
 			f.Docker.Active = strings.TrimPrefix(l, "server=") != ""

@@ -49,7 +49,7 @@ func TestBadHostStatesFromFacts(t *testing.T) {
 			inv := articleInventory(t)
 			f2 := okFacts("docker02")
 			c.break_(f2)
-			_, err := Build(inv, map[string]*Facts{"docker01": okFacts("docker01"), "docker02": f2}, false)
+			_, err := Build(inv, map[string]*Facts{"docker01": okFacts("docker01"), "docker02": f2})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v; want %q", err, c.want)
 			}

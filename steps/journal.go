@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"strconv"
 )
 
 // Journal record types. A change is recorded ("begin", with what undoes it)
@@ -44,7 +45,7 @@ type Entry struct {
 func ParseJournal(data []byte) []*Entry {
 	var entries []*Entry
 	byKey := map[string]*Entry{}
-	key := func(r Record) string { return r.Run + "/" + itoa(r.Seq) }
+	key := func(r Record) string { return r.Run + "/" + strconv.Itoa(r.Seq) }
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -70,11 +71,6 @@ func ParseJournal(data []byte) []*Entry {
 	return entries
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
 // Live are the entries not rolled back, oldest first.
 func Live(entries []*Entry) []*Entry {
 	var out []*Entry
@@ -86,10 +82,20 @@ func Live(entries []*Entry) []*Entry {
 	return out
 }
 
+// live is the host's journal entries not rolled back, parsed once: every
+// step that asks what mvorch made reads the same entries.
+func (f *Facts) live() []*Entry {
+	if !f.journalParsed {
+		f.liveEntries = Live(ParseJournal(f.Journal))
+		f.journalParsed = true
+	}
+	return f.liveEntries
+}
+
 // managedPaths are the files mvorch wrote and has not rolled back.
 func (f *Facts) managedPaths() map[string]bool {
 	m := map[string]bool{}
-	for _, e := range Live(ParseJournal(f.Journal)) {
+	for _, e := range f.live() {
 		for _, p := range e.Begin.Writes {
 			m[p] = true
 		}
@@ -99,7 +105,7 @@ func (f *Facts) managedPaths() map[string]bool {
 
 // createdByMvorch: the oldest live change to path found no file there.
 func (f *Facts) createdByMvorch(path string) bool {
-	for _, e := range Live(ParseJournal(f.Journal)) {
+	for _, e := range f.live() {
 		for _, p := range e.Begin.Writes {
 			if p != path {
 				continue
@@ -116,7 +122,7 @@ func (f *Facts) createdByMvorch(path string) bool {
 
 func (f *Facts) journalRegistries() map[string]bool {
 	m := map[string]bool{}
-	for _, e := range Live(ParseJournal(f.Journal)) {
+	for _, e := range f.live() {
 		if e.Begin.Registry != "" {
 			m[e.Begin.Registry] = true
 		}

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
@@ -20,7 +19,7 @@ func (s Networks) Plan(c *Context) ([]*Change, error) {
 	want := map[string]bool{}
 	for i := range c.Inv.Networks {
 		n := &c.Inv.Networks[i]
-		if !contains(c.Inv.NetworkHosts(n), c.Host.Name) {
+		if !containsStr(c.Inv.NetworkHosts(n), c.Host.Name) {
 			continue
 		}
 		want[n.Name] = true
@@ -104,15 +103,8 @@ func (s Networks) dropContainers(c *Context, n *DockerNetwork) []*Change {
 // removeStale plans the removal of networks mvorch made that the inventory
 // no longer gives this host.
 func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
-	var names []string
-	for name, n := range c.Facts.Docker.Networks {
-		if n.Managed && !want[name] {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
 	var out []*Change
-	for _, name := range names {
+	for _, name := range staleManaged(c.Facts.Docker.Networks, func(n *DockerNetwork) bool { return n.Managed }, want) {
 		n := c.Facts.Docker.Networks[name]
 		out = append(out, s.dropContainers(c, n)...)
 		ch := c.newChange(s, ActionRemove, "network "+name)
@@ -124,5 +116,3 @@ func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
 	}
 	return out
 }
-
-func contains(ss []string, s string) bool { return containsStr(ss, s) }

@@ -25,7 +25,7 @@ func (e *HostError) Unwrap() error { return e.Err }
 
 // Build plans every step on every host from the gathered facts, which it
 // updates with the planned changes. All problems are reported, not the first.
-func Build(inv *inventory.Inventory, facts map[string]*Facts, replace bool) (*Plan, error) {
+func Build(inv *inventory.Inventory, facts map[string]*Facts) (*Plan, error) {
 	p := &Plan{}
 	var errs []error
 	failed := map[string]bool{}
@@ -35,7 +35,7 @@ func Build(inv *inventory.Inventory, facts map[string]*Facts, replace bool) (*Pl
 			if failed[h.Name] {
 				continue
 			}
-			ctx := &Context{Inv: inv, Host: h, Facts: facts[h.Name], All: facts, Replace: replace}
+			ctx := &Context{Inv: inv, Host: h, Facts: facts[h.Name]}
 			chs, err := step.Plan(ctx)
 			if err != nil {
 				// Later steps on this host would only repeat the cause.

@@ -40,7 +40,7 @@ func (s Registry) Plan(c *Context) ([]*Change, error) {
 		ch.Detail = fmt.Sprintf("%s, published on %s, restart always", r.Image, c.Inv.RegistryAddr())
 		ch.Do = []Op{exec(run), wait}
 		ch.Undo = []Op{rm}
-		s.project(c, nil)
+		s.project(c)
 		return []*Change{ch}, nil
 	}
 	same := ct.Image == r.Image && containsStr(normalizePorts(ct.Ports), wantPort) && ct.Restart == "always"
@@ -63,12 +63,12 @@ func (s Registry) Plan(c *Context) ([]*Change, error) {
 	}
 	ch.Do = []Op{rm, exec(run), wait}
 	ch.Undo = []Op{rm}
-	s.project(c, ct)
+	s.project(c)
 	return []*Change{ch}, nil
 }
 
 // project records the new registry: empty, so every image will be pushed.
-func (s Registry) project(c *Context, _ *DockerContainer) {
+func (s Registry) project(c *Context) {
 	r := c.Inv.Registry
 	c.Facts.Docker.Containers[r.Name] = &DockerContainer{Name: r.Name, Image: r.Image, Running: true, Restart: "always", Managed: true}
 	c.Facts.RegistryUp = true

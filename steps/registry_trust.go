@@ -145,10 +145,11 @@ func (s RegistryTrust) untrust(c *Context, method string, mine map[string]bool) 
 		if !mine[DaemonJSON] {
 			return nil, nil
 		}
+		mvorchAddrs := c.registryAddrs()
 		return c.editDaemonJSON(s, func(list []string) []string {
 			var keep []string
 			for _, a := range list {
-				if !c.registryAddrs()[a] {
+				if !mvorchAddrs[a] {
 					keep = append(keep, a)
 				}
 			}

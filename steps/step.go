@@ -51,11 +51,6 @@ type Context struct {
 	Inv   *inventory.Inventory
 	Host  *inventory.Host
 	Facts *Facts
-	// All is every host's facts, keyed by name (the registry host's facts
-	// tell the pull step whether an image will be in the registry).
-	All map[string]*Facts
-	// Replace allows replacing things mvorch did not make.
-	Replace bool
 }
 
 // Action is what a change does to its target.

@@ -11,14 +11,7 @@ import (
 // stops before the next, and the report names host, step, command and the
 // command's stderr.
 func TestLabFailedStepStopsTheRun(t *testing.T) {
-	lab := labtest.Get(t)
-	inv := lab.Inventory()
-	before := lab.Snapshots(t)
-	lab.MustExec(t, "docker02", "echo 8021q > /etc/mvlab/refuse-modules")
-	t.Cleanup(func() {
-		lab.Exec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
-		resetLab(t, lab, inv, before)
-	})
+	lab, inv := refuse8021qOnDocker02(t)
 	r := mvorch(t, lab, "run", inv)
 	if r.Code != 1 {
 		t.Fatalf("run with a failing modprobe: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
@@ -110,14 +103,7 @@ func TestLabVerifyReportsFailures(t *testing.T) {
 // With --keep-going the healthy hosts finish the run while the failed one
 // sits out; the failure is still reported and the exit code is 1.
 func TestLabKeepGoing(t *testing.T) {
-	lab := labtest.Get(t)
-	inv := lab.Inventory()
-	before := lab.Snapshots(t)
-	lab.MustExec(t, "docker02", "echo 8021q > /etc/mvlab/refuse-modules")
-	t.Cleanup(func() {
-		lab.Exec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
-		resetLab(t, lab, inv, before)
-	})
+	lab, inv := refuse8021qOnDocker02(t)
 	r := mvorch(t, lab, "run", "--keep-going", "--no-verify", inv)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "docker02: 8021q:") {
 		t.Fatalf("run --keep-going: exit %d\n%s", r.Code, r.Stderr)
@@ -128,4 +114,19 @@ func TestLabKeepGoing(t *testing.T) {
 	if got := lab.Exec(t, "docker02", "test -e /etc/sysconfig/network-scripts/ifcfg-ens33.10"); got.Code == 0 {
 		t.Errorf("docker02 went on after it failed")
 	}
+}
+
+// refuse8021qOnDocker02 makes modprobe 8021q fail on docker02 (modinfo still
+// succeeds, so only the apply fails) and undoes it, and the run, at the end.
+func refuse8021qOnDocker02(t *testing.T) (*labtest.Lab, string) {
+	t.Helper()
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+	lab.MustExec(t, "docker02", "echo 8021q > /etc/mvlab/refuse-modules")
+	t.Cleanup(func() {
+		lab.Exec(t, "docker02", "rm -f /etc/mvlab/refuse-modules")
+		resetLab(t, lab, inv, before)
+	})
+	return lab, inv
 }
