@@ -261,18 +261,17 @@ func newRunID() (id, by string) {
 // Facts returns the facts gathered by the last Gather.
 func (r *Runner) Facts() map[string]*steps.Facts { return r.facts }
 
-// Gather reads every host's facts in one round trip per host, then asks the
-// registry which images it already serves.
+// Gather reads every host's facts (one shell script, then dockerd's API),
+// then asks the registry which images it already serves.
 func (r *Runner) Gather(ctx context.Context) error {
 	facts := map[string]*steps.Facts{}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "facts", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
-		res, err := r.clients[h.Name].Run(ctx, steps.FactsScript(r.inv, h), nil)
+		f, err := r.hostFacts(ctx, h)
 		if err != nil {
-			return fmt.Errorf("gathering facts: %w", err)
+			return err
 		}
-		f, err := steps.ParseFacts(h.Name, res.Stdout)
-		if err != nil {
+		if err := r.dockerFacts(ctx, h.Name, f); err != nil {
 			return err
 		}
 		mu.Lock()
@@ -286,6 +285,22 @@ func (r *Runner) Gather(ctx context.Context) error {
 	r.facts = facts
 	r.probeRegistry(ctx)
 	return nil
+}
+
+// hostFacts runs the facts script, again if a file changed under it.
+func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts, error) {
+	script := steps.FactsScript(r.inv, h)
+	for try := 1; ; try++ {
+		res, err := r.clients[h.Name].Run(ctx, script, nil)
+		if err != nil {
+			return nil, fmt.Errorf("gathering facts: %w", err)
+		}
+		f, err := steps.ParseFacts(h.Name, res.Stdout)
+		if errors.Is(err, steps.ErrFactsChanged) && try < 3 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // Plan gathers facts and plans every step.

@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
@@ -23,41 +28,113 @@ type Pair struct {
 type VerifyReport struct {
 	OK    bool   `json:"ok"`
 	Pairs []Pair `json:"pairs"`
+	// Mode is "full" (every ordered pair) or "sampled" (see VerifyPairs).
+	Mode string `json:"mode"`
 	// Containers are the matrix's rows and columns, in inventory order.
 	Containers []string `json:"containers"`
 	// Problems say why a container could not ping at all.
 	Problems []string `json:"problems,omitempty"`
 }
 
-// Verify pings, from each container, every other container once. Two
-// containers are expected to reach each other exactly when they share a
-// network: different macvlan networks need a layer-3 router.
-func (r *Runner) Verify(ctx context.Context) (*VerifyReport, error) {
+// FullMatrixMax is the largest number of containers verify pings every
+// other container from by default. Beyond it each container pings a sample
+// (VerifyPairs): a full matrix is n*(n-1) pings, and each answered one
+// leaves an ARP entry on both ends, so at 100 containers the neighbour
+// tables of the hosts (1024 entries by default, gc_thresh3) overflow and
+// pings fail for that reason alone.
+const FullMatrixMax = 24
+
+// unreachableWait is how long a ping that is expected to get no answer
+// is given, at least: on one layer-2 segment an answer takes well under a
+// millisecond, a missing router gives none at all. It is never shorter than
+// the slowest expected answer of the same container plus this margin.
+const unreachableWait = 300 * time.Millisecond
+
+// VerifyPairs says which pings verify makes: every ordered pair of
+// containers when there are at most FullMatrixMax of them or full is set;
+// otherwise each container pings the next container of its network (in
+// inventory order, wrapping round, so every container both sends and
+// answers, and consecutive hosts are linked) and one container of each
+// other network (which must not answer). Two containers are expected to
+// reach each other exactly when they share a network: different macvlan
+// networks need a layer-3 router.
+func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode string) {
+	if full || len(cts) <= FullMatrixMax {
+		for _, from := range cts {
+			for _, to := range cts {
+				if from.Name == to.Name && from.Host == to.Host {
+					continue
+				}
+				pairs = append(pairs, Pair{From: from.Name, To: to.Name, Expect: from.Network == to.Network})
+			}
+		}
+		return pairs, "full"
+	}
+	byNet := map[string][]inventory.Container{}
+	var nets []string
+	index := map[string]int{}
+	for _, c := range cts {
+		if _, ok := byNet[c.Network]; !ok {
+			nets = append(nets, c.Network)
+		}
+		index[c.Host+"/"+c.Name] = len(byNet[c.Network])
+		byNet[c.Network] = append(byNet[c.Network], c)
+	}
+	for _, from := range cts {
+		i := index[from.Host+"/"+from.Name]
+		for _, n := range nets {
+			peers := byNet[n]
+			if n == from.Network {
+				if len(peers) > 1 {
+					pairs = append(pairs, Pair{From: from.Name, To: peers[(i+1)%len(peers)].Name, Expect: true})
+				}
+				continue
+			}
+			pairs = append(pairs, Pair{From: from.Name, To: peers[i%len(peers)].Name, Expect: false})
+		}
+	}
+	return pairs, "sampled"
+}
+
+// Verify makes the pings of VerifyPairs, all hosts at once and on each host
+// all pings at once, in one session per host: each ping runs in its
+// container's network namespace (nsenter -n) with the host's own ping, so
+// no process starts in a container (a docker exec costs a host about a
+// fifth of a CPU second here) and images need no ping of their own.
+func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 	cts := r.inv.Containers
 	rep := &VerifyReport{OK: true}
 	for _, c := range cts {
 		rep.Containers = append(rep.Containers, c.Name)
 	}
+	rep.Pairs, rep.Mode = VerifyPairs(cts, full)
+	ipOf := map[string]string{}
+	for _, c := range cts {
+		ipOf[c.Name] = c.IP.String()
+	}
 	got := map[[2]string]bool{}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "verify", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
+		var mine []Pair
 		for _, from := range r.inv.ContainersOn(h.Name) {
-			res, err := r.pingAll(ctx, h.Name, from, cts)
-			if err != nil {
-				if ctx.Err() != nil {
-					return err
+			for _, p := range rep.Pairs {
+				if p.From == from.Name {
+					mine = append(mine, p)
 				}
-				// A container that cannot ping reaches nothing: its row fails.
-				mu.Lock()
-				rep.Problems = append(rep.Problems, fmt.Sprintf("%s on %s: %v", from.Name, h.Name, err))
-				mu.Unlock()
-				continue
 			}
-			mu.Lock()
-			for to, ok := range res {
-				got[[2]string{from.Name, to}] = ok
-			}
-			mu.Unlock()
+		}
+		if len(mine) == 0 {
+			return nil
+		}
+		res, problems, err := r.pingOnHost(ctx, h.Name, mine, ipOf)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Problems = append(rep.Problems, problems...)
+		for i, ok := range res {
+			got[[2]string{mine[i].From, mine[i].To}] = ok
 		}
 		return nil
 	})
@@ -65,53 +142,144 @@ func (r *Runner) Verify(ctx context.Context) (*VerifyReport, error) {
 		return nil, err
 	}
 	sort.Strings(rep.Problems)
-	for _, from := range cts {
-		for _, to := range cts {
-			if from.Name == to.Name && from.Host == to.Host {
-				continue
-			}
-			p := Pair{From: from.Name, To: to.Name, Expect: from.Network == to.Network, Got: got[[2]string{from.Name, to.Name}]}
-			rep.OK = rep.OK && p.Expect == p.Got
-			rep.Pairs = append(rep.Pairs, p)
-		}
+	for i := range rep.Pairs {
+		p := &rep.Pairs[i]
+		p.Got = got[[2]string{p.From, p.To}]
+		rep.OK = rep.OK && p.Expect == p.Got
 	}
 	return rep, nil
 }
 
-// pingAll pings every other container from one, all at once, in one exec.
-func (r *Runner) pingAll(ctx context.Context, host string, from inventory.Container, all []inventory.Container) (map[string]bool, error) {
-	var script []string
-	for _, to := range all {
-		if to.Name == from.Name && to.Host == from.Host {
+// containerPIDs asks dockerd for the main process of each container; a
+// container that is missing or stopped is a problem (it reaches nothing).
+func (r *Runner) containerPIDs(ctx context.Context, host string, names []string) (map[string]int, []string, error) {
+	d := newDockerAPI(r.clients[host])
+	defer d.close()
+	pids := map[string]int{}
+	var problems []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var st struct {
+				State struct {
+					Running, Paused bool
+					Pid             int
+				}
+			}
+			b, err := d.get(ctx, "/containers/"+url.PathEscape(name)+"/json")
+			if err == nil {
+				err = json.Unmarshal(b, &st)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				problems = append(problems, fmt.Sprintf("%s on %s: %v", name, host, err))
+			case !st.State.Running || st.State.Pid <= 0:
+				problems = append(problems, fmt.Sprintf("%s on %s: container is not running", name, host))
+			case st.State.Paused:
+				// Its network namespace would still answer, its programs not.
+				problems = append(problems, fmt.Sprintf("%s on %s: container is paused", name, host))
+			default:
+				pids[name] = st.State.Pid
+			}
+		}()
+	}
+	wg.Wait()
+	return pids, problems, ctx.Err()
+}
+
+// pingOnHost makes a host's pings (pairs whose From is on the host) and
+// reads the answers as they come. It stops once every expected answer is
+// in and the pings that should get none have had their wait.
+func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf map[string]string) ([]bool, []string, error) {
+	var names []string
+	for _, p := range pairs {
+		if len(names) == 0 || names[len(names)-1] != p.From {
+			names = append(names, p.From)
+		}
+	}
+	pids, problems, err := r.containerPIDs(ctx, host, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	script := []string{sh.New("command", "-v", "nsenter").Raw(">/dev/null &&").Arg("command").Arg("-v").Arg("ping").Raw(">/dev/null ||").
+		Raw("{ echo 'verify needs nsenter (util-linux) and ping (iputils) on the host' >&2; exit 127; }").String()}
+	expected, total := 0, 0
+	for i, p := range pairs {
+		pid, ok := pids[p.From]
+		if !ok {
 			continue
 		}
-		ip := to.IP.String()
-		probe := "ping -c1 -W1 " + ip
-		if to.Network == from.Network {
+		ping := func(count, wait string) string {
+			return sh.New("nsenter", "-t", strconv.Itoa(pid), "-n", "ping", "-n", "-q", "-c", count, "-W", wait, ipOf[p.To]).Raw(">/dev/null 2>&1").String()
+		}
+		probe := ping("1", "1")
+		if p.Expect {
 			// A pair expected to answer gets more chances: one lost packet on
 			// a busy host is not a broken network. A pair expected not to
 			// answer cannot answer by accident.
-			probe += " >/dev/null 2>&1 || ping -c3 -W2 " + ip
+			probe += " || " + ping("3", "2")
+			expected++
 		}
-		script = append(script, fmt.Sprintf("( (%s) >/dev/null 2>&1 && echo %s ok || echo %s no) &", probe, ip, ip))
+		total++
+		script = append(script, fmt.Sprintf("( (%s) && echo %d ok || echo %d no ) &", probe, i, i))
+	}
+	got := make([]bool, len(pairs))
+	if total == 0 {
+		return got, problems, nil
 	}
 	script = append(script, "wait")
-	cmd := sh.New("docker", "exec", "--", from.Name, "sh", "-c", strings.Join(script, "\n"))
-	res, err := r.clients[host].Run(ctx, cmd.String(), nil)
+	conn, err := r.clients[host].Pipe(ctx, strings.Join(script, "\n"))
 	if err != nil {
-		return nil, fmt.Errorf("pinging from %s: %w", from.Name, err)
+		return nil, nil, fmt.Errorf("pinging: %w", err)
 	}
-	byIP := map[string]bool{}
-	for _, line := range strings.Split(string(res.Stdout), "\n") {
-		if ip, status, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
-			byIP[ip] = status == "ok"
+	defer conn.Close()
+	// The session's stdin is not read; closing it tells the shell nothing.
+	start := time.Now()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(conn)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	reported, answered := 0, 0
+	var slowest time.Duration
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for reported < total {
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-tick.C:
+			if answered == expected && time.Since(start) >= max(unreachableWait, slowest+unreachableWait) {
+				return got, problems, nil
+			}
+		case l, ok := <-lines:
+			if !ok {
+				msg := strings.TrimSpace(conn.Stderr())
+				if msg == "" {
+					msg = "the ping script ended early"
+				}
+				return nil, nil, fmt.Errorf("pinging: %d of %d pings unanswered: %s", total-reported, total, msg)
+			}
+			idx, status, _ := strings.Cut(l, " ")
+			i, err := strconv.Atoi(idx)
+			if err != nil || i < 0 || i >= len(pairs) {
+				continue
+			}
+			got[i] = status == "ok"
+			reported++
+			if pairs[i].Expect {
+				answered++
+				slowest = time.Since(start)
+			}
 		}
 	}
-	out := map[string]bool{}
-	for _, to := range all {
-		if to.Name != from.Name || to.Host != from.Host {
-			out[to.Name] = byIP[to.IP.String()]
-		}
-	}
-	return out, nil
+	return got, problems, nil
 }

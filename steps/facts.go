@@ -1,9 +1,9 @@
 package steps
 
 import (
-	"bufio"
-	"encoding/base64"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -112,51 +112,48 @@ var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", Journ
 
 // FactsScript is the shell script that prints a host's facts in one round
 // trip. It reads only; every file it may need is listed from the inventory.
+// It starts as few processes as it can (about five on a host that is set
+// up): on a small host each costs milliseconds, and a fleet pays them all.
+// Files are listed by one stat (mode, size, path) and their contents sent
+// by one cat after the end marker, cut apart by size.
 func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 	files := []string{ModulesLoad, UnitFile, EtcUnitFile, DaemonJSON}
 	for _, v := range inv.VLANs {
 		files = append(files, ifcfgPath(inv.Interface(h, v.ID)))
 	}
+	// Managed ifcfg files of this parent that the inventory no longer names
+	// are found by globbing; the glob itself is the one unquoted part.
+	glob := sh.Quote(NetworkScripts+"/ifcfg-"+h.Parent+".") + "*"
 	lines := []string{
 		"export LC_ALL=C",
-		section("hostname"), "hostname",
+		section("hostname"), "read -r h </proc/sys/kernel/hostname && echo \"$h\" || hostname",
 		section("links"), "ip -d -o link show",
 		section("addrs"), "ip -o -4 addr show",
 		section("wireless"), "for d in /sys/class/net/*; do [ -d \"$d/wireless\" ] && echo \"${d##*/}\"; done; true",
 		section("modules"),
-		"test -d /sys/module/8021q && echo loaded; modinfo 8021q >/dev/null 2>&1 && echo available; true",
+		"if test -d /sys/module/8021q; then echo loaded; elif modinfo 8021q >/dev/null 2>&1; then echo available; fi; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
 		section("dirs"),
 		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
-	}
-	// Managed ifcfg files of this parent that the inventory no longer names
-	// are found by globbing; the glob itself is the one unquoted part.
-	glob := sh.Quote(NetworkScripts+"/ifcfg-"+h.Parent+".") + "*"
-	lines = append(lines,
-		"for f in "+quoteAll(files)+" "+glob+" "+sh.Quote(DropInDir)+"/*.conf; do",
-		"  [ -f \"$f\" ] || continue",
-		"  echo \""+marker+"file@@ $(stat -c %a \"$f\") $f\"",
-		"  base64 -w0 \"$f\"; echo",
-		"done",
 		section("docker"),
 		// A restart in progress (say, of a killed mvorch) is waited out:
 		// facts read mid-restart would show a docker without its images.
 		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
 		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
-		"if command -v docker >/dev/null 2>&1; then echo installed",
-		"  docker version --format 'server={{.Server.Version}}' 2>/dev/null",
-		"  docker info --format 'insecure={{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null",
-		"fi; true",
-		section("networks"),
-		"ids=$(docker network ls -q 2>/dev/null); [ -n \"$ids\" ] && docker network inspect $ids 2>/dev/null; true",
-		section("containers"),
-		"ids=$(docker ps -aq 2>/dev/null); [ -n \"$ids\" ] && docker container inspect $ids 2>/dev/null; true",
-		section("images"),
-		"docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>/dev/null; true",
-		section("journal"),
-		sh.New("cat", JournalFile).Raw("2>/dev/null | base64 -w0; echo").String(),
+		// docker's own state is read from its API (runner/docker.go), not
+		// its CLI: each CLI call costs a host tens of milliseconds of CPU.
+		"command -v docker >/dev/null 2>&1 && echo installed; true",
+		"set --; nl='",
+		"'",
+		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + sh.Quote(JournalFile) + "; do",
+		"  case $f in *\"$nl\"*) continue ;; esac",
+		"  [ -f \"$f\" ] && set -- \"$@\" \"$f\"",
+		"done",
+		section("files"),
+		"[ $# -eq 0 ] || stat -c '%a %s %n' -- \"$@\"",
 		section("end"),
-	)
+		"[ $# -eq 0 ] || cat -- \"$@\"",
+	}
 	return strings.Join(lines, "\n")
 }
 
@@ -172,86 +169,83 @@ func quoteAll(ss []string) string {
 
 func ifcfgPath(iface string) string { return NetworkScripts + "/ifcfg-" + iface }
 
+// ErrFactsChanged is wrapped when a file changed while facts were read (its
+// content is not the size stat gave): reading again is the remedy.
+var ErrFactsChanged = errors.New("a file changed while it was read")
+
 // ParseFacts reads the output of FactsScript.
 func ParseFacts(host string, out []byte) (*Facts, error) {
 	f := &Facts{Host: host, Links: map[string]*Link{}, Files: map[string]*File{}, Dirs: map[string]bool{}}
 	f.Docker.Networks = map[string]*DockerNetwork{}
 	f.Docker.Containers = map[string]*DockerContainer{}
 	f.Docker.Images = map[string]string{}
+	endMark := []byte(section2("end"))
+	text, content, ok := bytes.Cut(out, endMark)
+	if !ok {
+		return nil, fmt.Errorf("facts of %s are incomplete (no end marker)", host)
+	}
 	sections := map[string][]string{}
 	var cur string
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, marker) {
-			rest := strings.TrimPrefix(line, marker)
-			name, arg, _ := strings.Cut(rest, "@@")
-			cur = name
-			if name == "file" {
-				if err := f.readFile(strings.TrimSpace(arg), sc); err != nil {
-					return nil, err
-				}
-				cur = ""
-			}
+	for _, line := range strings.Split(string(text), "\n") {
+		if rest, ok := strings.CutPrefix(line, marker); ok {
+			cur, _, _ = strings.Cut(rest, "@@")
 			sections[cur] = sections[cur]
 			continue
 		}
-		sections[cur] = append(sections[cur], line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading facts: %w", err)
-	}
-	if _, ok := sections["end"]; !ok {
-		return nil, fmt.Errorf("facts of %s are incomplete (no end marker)", host)
+		if line != "" {
+			sections[cur] = append(sections[cur], line)
+		}
 	}
 	f.Hostname = strings.TrimSpace(strings.Join(sections["hostname"], ""))
 	f.parseLinks(sections["links"], sections["addrs"], sections["wireless"])
 	for _, l := range sections["modules"] {
 		f.Mod8021qLoaded = f.Mod8021qLoaded || l == "loaded"
-		f.Mod8021qAvail = f.Mod8021qAvail || l == "available"
+		f.Mod8021qAvail = f.Mod8021qAvail || l == "available" || l == "loaded"
 	}
 	f.NetworkScripts = strings.Join(sections["netscripts"], "") == "yes"
 	for _, d := range sections["dirs"] {
 		f.Dirs[strings.TrimSpace(d)] = true
 	}
 	f.parseDocker(sections["docker"])
-	if err := f.parseNetworks(sections["networks"]); err != nil {
+	if err := f.readFiles(sections["files"], content); err != nil {
 		return nil, err
 	}
-	if err := f.parseContainers(sections["containers"]); err != nil {
-		return nil, err
+	if j, ok := f.Files[JournalFile]; ok {
+		f.Journal = j.Data
+		delete(f.Files, JournalFile)
 	}
-	for _, l := range sections["images"] {
-		if ref, id, ok := strings.Cut(l, " "); ok && !strings.Contains(ref, "<none>") {
-			f.Docker.Images[ref] = id
-		}
-	}
-	j, err := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.Join(sections["journal"], "")))
-	if err != nil {
-		return nil, fmt.Errorf("decoding journal of %s: %w", host, err)
-	}
-	f.Journal = j
 	return f, nil
 }
 
-func (f *Facts) readFile(arg string, sc *bufio.Scanner) error {
-	modeStr, path, ok := strings.Cut(arg, " ")
-	if !ok {
-		return fmt.Errorf("facts: bad file line %q", arg)
+// section2 is a section marker line as the script prints it.
+func section2(name string) string { return "\n" + marker + name + "@@\n" }
+
+// readFiles cuts content, the files' bytes one after another, by the sizes
+// in the stat lines ("MODE SIZE PATH").
+func (f *Facts) readFiles(stats []string, content []byte) error {
+	for _, l := range stats {
+		modeStr, rest, _ := strings.Cut(l, " ")
+		sizeStr, path, ok := strings.Cut(rest, " ")
+		if !ok {
+			return fmt.Errorf("facts of %s: bad file line %q", f.Host, l)
+		}
+		mode, err := strconv.ParseUint(modeStr, 8, 32)
+		if err != nil {
+			return fmt.Errorf("facts of %s: bad mode for %s: %w", f.Host, path, err)
+		}
+		size, err := strconv.Atoi(sizeStr)
+		if err != nil || size < 0 {
+			return fmt.Errorf("facts of %s: bad size for %s: %q", f.Host, path, sizeStr)
+		}
+		if size > len(content) {
+			return fmt.Errorf("facts of %s: %s: %w", f.Host, path, ErrFactsChanged)
+		}
+		f.Files[path] = &File{Data: content[:size:size], Mode: uint32(mode)}
+		content = content[size:]
 	}
-	mode, err := strconv.ParseUint(modeStr, 8, 32)
-	if err != nil {
-		return fmt.Errorf("facts: bad mode for %s: %w", path, err)
+	if len(content) != 0 {
+		return fmt.Errorf("facts of %s: %d bytes more than stat said: %w", f.Host, len(content), ErrFactsChanged)
 	}
-	if !sc.Scan() {
-		return fmt.Errorf("facts: %s has no content line", path)
-	}
-	data, err := base64.StdEncoding.DecodeString(sc.Text())
-	if err != nil {
-		return fmt.Errorf("facts: decoding %s: %w", path, err)
-	}
-	f.Files[path] = &File{Data: data, Mode: uint32(mode)}
 	return nil
 }
 
@@ -304,32 +298,62 @@ func hasFlag(flags, flag string) bool {
 
 func (f *Facts) parseDocker(lines []string) {
 	for _, l := range lines {
-		switch {
-		case l == "installed":
+		if l == "installed" {
 			f.Docker.Installed = true
-		case strings.HasPrefix(l, "server="):
-			// docker prints the template even when the daemon does not answer.
-			f.Docker.Active = strings.TrimPrefix(l, "server=") != ""
-		case strings.HasPrefix(l, "insecure="):
-			f.Docker.Insecure = strings.Fields(strings.TrimPrefix(l, "insecure="))
 		}
 	}
 }
 
-type inspectNetwork struct {
+// DockerAPI holds the answers of dockerd's Engine API that facts are made
+// of: GET /info, /networks, /images/json, and /containers/{id}/json for
+// every container.
+type DockerAPI struct {
+	Info       []byte
+	Networks   []byte
+	Images     []byte
+	Containers [][]byte
+}
+
+type apiInfo struct {
+	ServerVersion  string
+	RegistryConfig struct {
+		IndexConfigs map[string]struct{ Secure bool }
+	}
+}
+
+type apiNetwork struct {
 	Name   string
 	Driver string
 	IPAM   struct {
 		Config []struct{ Subnet, Gateway string }
 	}
-	Options    map[string]string
-	Labels     map[string]string
-	Containers map[string]struct{ Name string }
+	Options map[string]string
+	Labels  map[string]string
 }
 
-func (f *Facts) parseNetworks(lines []string) error {
-	var nets []inspectNetwork
-	if err := decodeJSON(lines, &nets); err != nil {
+type apiImage struct {
+	ID       string `json:"Id"`
+	RepoTags []string
+}
+
+// SetDocker fills the docker side of the facts from a running dockerd's
+// answers. A network's containers are those whose settings name it,
+// stopped ones included (docker's network view lists only running ones).
+func (f *Facts) SetDocker(api DockerAPI) error {
+	var info apiInfo
+	if err := json.Unmarshal(api.Info, &info); err != nil {
+		return fmt.Errorf("facts of %s: docker info: %w", f.Host, err)
+	}
+	f.Docker.Active = info.ServerVersion != ""
+	f.Docker.Insecure = nil
+	for name, c := range info.RegistryConfig.IndexConfigs {
+		if !c.Secure {
+			f.Docker.Insecure = append(f.Docker.Insecure, name)
+		}
+	}
+	sort.Strings(f.Docker.Insecure)
+	var nets []apiNetwork
+	if err := json.Unmarshal(api.Networks, &nets); err != nil {
 		return fmt.Errorf("facts of %s: docker networks: %w", f.Host, err)
 	}
 	for _, n := range nets {
@@ -339,11 +363,28 @@ func (f *Facts) parseNetworks(lines []string) error {
 				dn.Subnet, dn.Gateway = c.Subnet, c.Gateway
 			}
 		}
-		for _, c := range n.Containers {
-			dn.Containers = append(dn.Containers, c.Name)
-		}
-		sort.Strings(dn.Containers)
 		f.Docker.Networks[n.Name] = dn
+	}
+	for _, raw := range api.Containers {
+		var c inspectContainer
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("facts of %s: docker containers: %w", f.Host, err)
+		}
+		f.addContainer(c)
+	}
+	for _, dn := range f.Docker.Networks {
+		sort.Strings(dn.Containers)
+	}
+	var imgs []apiImage
+	if err := json.Unmarshal(api.Images, &imgs); err != nil {
+		return fmt.Errorf("facts of %s: docker images: %w", f.Host, err)
+	}
+	for _, img := range imgs {
+		for _, ref := range img.RepoTags {
+			if !strings.Contains(ref, "<none>") {
+				f.Docker.Images[ref] = img.ID
+			}
+		}
 	}
 	return nil
 }
@@ -368,39 +409,27 @@ type inspectContainer struct {
 	}
 }
 
-func (f *Facts) parseContainers(lines []string) error {
-	var cs []inspectContainer
-	if err := decodeJSON(lines, &cs); err != nil {
-		return fmt.Errorf("facts of %s: docker containers: %w", f.Host, err)
+func (f *Facts) addContainer(c inspectContainer) {
+	dc := &DockerContainer{
+		Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image, ImageID: c.Image,
+		Running: c.State.Running, Restart: c.HostConfig.RestartPolicy.Name,
+		Managed: c.Config.Labels[ManagedLabel] == "true", Networks: map[string]string{},
 	}
-	for _, c := range cs {
-		dc := &DockerContainer{
-			Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image, ImageID: c.Image,
-			Running: c.State.Running, Restart: c.HostConfig.RestartPolicy.Name,
-			Managed: c.Config.Labels[ManagedLabel] == "true", Networks: map[string]string{},
+	for name, n := range c.NetworkSettings.Networks {
+		ip := n.IPAddress
+		if n.IPAMConfig != nil && n.IPAMConfig.IPv4Address != "" {
+			ip = n.IPAMConfig.IPv4Address
 		}
-		for name, n := range c.NetworkSettings.Networks {
-			ip := n.IPAddress
-			if n.IPAMConfig != nil && n.IPAMConfig.IPv4Address != "" {
-				ip = n.IPAMConfig.IPv4Address
-			}
-			dc.Networks[name] = ip
+		dc.Networks[name] = ip
+		if dn := f.Docker.Networks[name]; dn != nil {
+			dn.Containers = append(dn.Containers, dc.Name)
 		}
-		for port, bs := range c.HostConfig.PortBindings {
-			for _, b := range bs {
-				dc.Ports = append(dc.Ports, port+"->"+b.HostIP+":"+b.HostPort)
-			}
-		}
-		sort.Strings(dc.Ports)
-		f.Docker.Containers[dc.Name] = dc
 	}
-	return nil
-}
-
-func decodeJSON(lines []string, v any) error {
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
-	if text == "" {
-		return nil
+	for port, bs := range c.HostConfig.PortBindings {
+		for _, b := range bs {
+			dc.Ports = append(dc.Ports, port+"->"+b.HostIP+":"+b.HostPort)
+		}
 	}
-	return json.Unmarshal([]byte(text), v)
+	sort.Strings(dc.Ports)
+	f.Docker.Containers[dc.Name] = dc
 }

@@ -35,6 +35,11 @@ type common struct {
 	runner        runner.Options
 	stdout        io.Writer
 	stderr        io.Writer
+	fullVerify    bool
+}
+
+func fullFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "full", Usage: fmt.Sprintf("ping every pair of containers even when there are more than %d (see mvorch verify --help)", runner.FullMatrixMax)}
 }
 
 func parseCommon(c *cli.Context) (*common, error) {

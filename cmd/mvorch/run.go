@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -17,12 +18,13 @@ func runCommand() *cli.Command {
 		Description: "run plans exactly as plan does, then makes those changes step by step: within a step\n" +
 			"hosts work in parallel, and every host finishes a step before the next starts. Each\n" +
 			"change is recorded in the host's journal (/var/lib/mvorch) with what undoes it before it\n" +
-			"is made. Afterwards every container pings every other (see verify).",
+			"is made. Afterwards the containers ping each other (see mvorch verify --help).",
 		Flags: append(hostFlags(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing (same as plan)"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --dry-run: exit 2 when there are changes"},
 			&cli.BoolFlag{Name: "replace", Usage: "replace conflicting networks, containers and interfaces that mvorch did not make"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip the ping check after applying"},
+			fullFlag(),
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a host fails, let the other hosts finish the run (default: stop after the failing step)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -39,6 +41,7 @@ func runCommand() *cli.Command {
 			if c.Bool("detailed-exitcode") {
 				return fmt.Errorf("--detailed-exitcode goes with --dry-run (or use mvorch plan)")
 			}
+			o.fullVerify = c.Bool("full")
 			return runRun(c, o, !c.Bool("no-verify"))
 		},
 	}
@@ -58,9 +61,19 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 	if err := r.Lock(ctx); err != nil {
 		return err
 	}
+	// The ping check starts now, beside the planning: when the plan turns
+	// out empty (a re-run) its answer stands, and a no-op run waits for the
+	// slower of the two rather than both. Otherwise it is cancelled before
+	// anything changes, and made again after the apply.
+	early := startVerify(ctx, r, verify, o.fullVerify)
+	defer early.discard()
 	p, err := r.Plan(ctx)
 	if err != nil {
+		early.discard()
 		return err
+	}
+	if len(p.Changes) > 0 {
+		early.discard()
 	}
 	if o.output == "text" {
 		runner.WritePlanText(o.stdout, p, o.color)
@@ -72,7 +85,10 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 	out.Summary.Unchanged = len(p.Changes) - len(rep.Applied) - rep.Failed
 	var verifyErr error
 	if applyErr == nil && verify {
-		v, err := r.Verify(ctx)
+		v, err := early.result()
+		if v == nil && err == nil {
+			v, err = r.Verify(ctx, o.fullVerify)
+		}
 		if err != nil {
 			verifyErr = err
 		} else {
@@ -113,4 +129,47 @@ func writeRunText(o *common, rep *runner.ApplyReport, applyErr error, v *runner.
 		fmt.Fprintln(o.stdout)
 		runner.WriteVerifyText(o.stdout, v)
 	}
+}
+
+// earlyVerify is a ping check started before the plan is known.
+type earlyVerify struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	v      *runner.VerifyReport
+	err    error
+	used   bool
+}
+
+func startVerify(ctx context.Context, r *runner.Runner, verify, full bool) *earlyVerify {
+	e := &earlyVerify{done: make(chan struct{})}
+	if !verify {
+		close(e.done)
+		e.used = true
+		return e
+	}
+	ctx, e.cancel = context.WithCancel(ctx)
+	go func() {
+		defer close(e.done)
+		e.v, e.err = r.Verify(ctx, full)
+	}()
+	return e
+}
+
+// discard stops the early check and waits until it has let go of the hosts.
+func (e *earlyVerify) discard() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+	<-e.done
+	e.used = true
+}
+
+// result is the early check's answer, or nil, nil when it was discarded.
+func (e *earlyVerify) result() (*runner.VerifyReport, error) {
+	if e.used {
+		return nil, nil
+	}
+	<-e.done
+	e.cancel()
+	return e.v, e.err
 }

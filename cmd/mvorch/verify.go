@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
@@ -11,12 +12,22 @@ import (
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "ping between every pair of containers: expected vs actual",
+		Usage:     "ping between containers: expected vs actual",
 		ArgsUsage: "INVENTORY",
-		Description: "From each container, verify pings every other container once. Containers on the same\n" +
-			"network should answer; containers on different networks should not (that needs a\n" +
-			"layer-3 router). Exits 1 when any pair differs from what is expected.",
-		Flags: hostFlags(),
+		Description: "From each container, verify pings other containers, all containers at once. Containers\n" +
+			"on the same network should answer; containers on different networks should not (that\n" +
+			"needs a layer-3 router). Exits 1 when any pair differs from what is expected.\n\n" +
+			fmt.Sprintf("Up to %d containers, every container pings every other one (the full matrix).\n", runner.FullMatrixMax) +
+			"Beyond that each container pings the next container of its network (inventory order,\n" +
+			"wrapping round: every container both sends and answers) and one container of each other\n" +
+			"network: a full matrix of n containers is n*(n-1) pings, and every answered ping leaves an\n" +
+			"ARP entry at both ends, enough at about 100 containers to overflow the hosts' neighbour\n" +
+			"tables (net.ipv4.neigh.default.gc_thresh3, 1024) so that pings fail for that reason\n" +
+			"alone. --full pings every pair anyway.\n\n" +
+			"A ping that should get no answer is given 300 ms (at least, and never less than the\n" +
+			"slowest answer of the same container plus 300 ms); one that should be answered, up to\n" +
+			"three tries over about 7 s.",
+		Flags: append(hostFlags(), fullFlag()),
 		Action: func(c *cli.Context) error {
 			o, err := parseCommon(c)
 			if err != nil {
@@ -31,7 +42,7 @@ func verifyCommand() *cli.Command {
 				return err
 			}
 			defer r.Close()
-			v, err := r.Verify(c.Context)
+			v, err := r.Verify(c.Context, c.Bool("full"))
 			if err != nil {
 				return err
 			}

@@ -310,3 +310,6 @@ func (c *Client) Close() error {
 	})
 	return c.closeErr
 }
+
+// Err says why the connection died, or nil while it is up.
+func (c *Client) Err() error { return c.lostErr() }

@@ -1,0 +1,197 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/mvorch/mvorch/runner/sh"
+	"github.com/mvorch/mvorch/runner/transport"
+	"github.com/mvorch/mvorch/steps"
+)
+
+// dockerSocket is where dockerd serves its API on a host.
+const dockerSocket = "/var/run/docker.sock"
+
+// dockerAPI speaks dockerd's Engine API on one host through the host's SSH
+// connection: a streamlocal channel straight to dockerd's socket, which
+// starts no process on the host; or, where sshd or the socket's permissions
+// refuse that (say, a login user that becomes root through sudo),
+// `docker system dial-stdio` run as root, one process per connection. The
+// docker CLI costs a host tens of milliseconds of CPU per call; the API
+// answers in well under one.
+type dockerAPI struct {
+	hc   *http.Client
+	mu   sync.Mutex
+	pipe bool // the socket was refused: use dial-stdio
+}
+
+func newDockerAPI(c *transport.Client) *dockerAPI {
+	d := &dockerAPI{}
+	d.hc = &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.dial(ctx, c)
+		},
+		MaxIdleConnsPerHost: 4,
+		MaxConnsPerHost:     4,
+	}}
+	return d
+}
+
+func (d *dockerAPI) dial(ctx context.Context, c *transport.Client) (net.Conn, error) {
+	d.mu.Lock()
+	pipe := d.pipe
+	d.mu.Unlock()
+	if !pipe {
+		conn, err := c.DialUnix(ctx, dockerSocket)
+		if err == nil || ctx.Err() != nil || errors.Is(err, transport.ErrConnectionLost) {
+			return conn, err
+		}
+		d.mu.Lock()
+		d.pipe = true
+		d.mu.Unlock()
+	}
+	conn, err := c.Pipe(ctx, sh.New("docker", "system", "dial-stdio").String())
+	if err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// close ends the idle connections (and so the dial-stdio processes).
+func (d *dockerAPI) close() { d.hc.CloseIdleConnections() }
+
+// apiError is a non-2xx answer of dockerd, with its message.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("docker API: %d %s", e.Status, e.Message) }
+
+func (d *dockerAPI) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://docker"+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		var m struct{ Message string }
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &m) != nil || m.Message == "" {
+			m.Message = strings.TrimSpace(string(b))
+		}
+		return nil, &apiError{Status: resp.StatusCode, Message: m.Message}
+	}
+	return resp, nil
+}
+
+// get returns the body of GET path.
+func (d *dockerAPI) get(ctx context.Context, path string) ([]byte, error) {
+	resp, err := d.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// dockerFacts reads docker's side of a host's facts: four requests at once,
+// then one inspect per container, at once. A dockerd that does not answer
+// is a docker that is not running (steps say what to do about it).
+func (r *Runner) dockerFacts(ctx context.Context, host string, f *steps.Facts) error {
+	if !f.Docker.Installed {
+		return nil
+	}
+	d := newDockerAPI(r.clients[host])
+	defer d.close()
+	var api steps.DockerAPI
+	paths := []string{"/info", "/networks", "/images/json", "/containers/json?all=1"}
+	dst := []*[]byte{&api.Info, &api.Networks, &api.Images, new([]byte)}
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			*dst[i], errs[i] = d.get(ctx, p)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.clients[host].Err(); err != nil {
+			return err
+		}
+		if r.opts.Verbose >= 2 {
+			r.logf("%s: docker does not answer: %v", host, errs[0])
+		}
+		return nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reading docker's state: %w", err)
+	}
+	var list []struct {
+		ID string `json:"Id"`
+	}
+	if err := json.Unmarshal(*dst[3], &list); err != nil {
+		return fmt.Errorf("reading docker's containers: %w", err)
+	}
+	api.Containers = make([][]byte, len(list))
+	errs = make([]error, len(list))
+	for i, c := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			api.Containers[i], errs[i] = d.get(ctx, "/containers/"+url.PathEscape(c.ID)+"/json")
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			api.Containers[i] = nil // removed since the list was made
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading docker's containers: %w", err)
+		}
+	}
+	kept := api.Containers[:0]
+	for _, c := range api.Containers {
+		if c != nil {
+			kept = append(kept, c)
+		}
+	}
+	api.Containers = kept
+	return f.SetDocker(api)
+}
