@@ -44,11 +44,12 @@ type VerifyReport struct {
 // pings fail for that reason alone.
 const FullMatrixMax = 24
 
-// unreachableWait is how long a ping that is expected to get no answer
-// is given, at least: on one layer-2 segment an answer takes well under a
-// millisecond, a missing router gives none at all. It is never shorter than
-// the slowest expected answer of the same container plus this margin.
-const unreachableWait = 300 * time.Millisecond
+// unreachableWait is how long a ping that is expected to get no answer is
+// given after the last of a host's containers has started its pings and
+// after the slowest expected answer on that host: on one layer-2 segment an
+// answer takes well under a millisecond, a missing router gives none at all,
+// and the expected answers show how slow the host is right now.
+const unreachableWait = 150 * time.Millisecond
 
 // VerifyPairs says which pings verify makes: every ordered pair of
 // containers when there are at most FullMatrixMax of them or full is set;
@@ -208,14 +209,16 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	}
 	script := []string{sh.New("command", "-v", "nsenter").Raw(">/dev/null &&").Arg("command").Arg("-v").Arg("ping").Raw(">/dev/null ||").
 		Raw("{ echo 'verify needs nsenter (util-linux) and ping (iputils) on the host' >&2; exit 127; }").String()}
+	// One nsenter per container; inside it each ping is one process and
+	// one fork: on a host with many pings, processes are the cost.
 	expected, total := 0, 0
+	inner := map[string][]string{}
 	for i, p := range pairs {
-		pid, ok := pids[p.From]
-		if !ok {
+		if _, ok := pids[p.From]; !ok {
 			continue
 		}
 		ping := func(count, wait string) string {
-			return sh.New("nsenter", "-t", strconv.Itoa(pid), "-n", "ping", "-n", "-q", "-c", count, "-W", wait, ipOf[p.To]).Raw(">/dev/null 2>&1").String()
+			return sh.New("ping", "-n", "-q", "-c", count, "-W", wait, ipOf[p.To]).Raw(">/dev/null 2>&1").String()
 		}
 		probe := ping("1", "1")
 		if p.Expect {
@@ -226,7 +229,15 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			expected++
 		}
 		total++
-		script = append(script, fmt.Sprintf("( (%s) && echo %d ok || echo %d no ) &", probe, i, i))
+		inner[p.From] = append(inner[p.From], fmt.Sprintf("{ { %s; } && echo %d ok || echo %d no; } &", probe, i, i))
+	}
+	for _, name := range names {
+		if lines := inner[name]; len(lines) > 0 {
+			// "s" says the container's pings are being started: the wait
+			// for unanswerable ones counts from there.
+			body := strings.Join(append(append([]string{"echo s"}, lines...), "wait"), "\n")
+			script = append(script, sh.New("nsenter", "-t", strconv.Itoa(pids[name]), "-n", "sh", "-c", body).Raw("&").String())
+		}
 	}
 	got := make([]bool, len(pairs))
 	if total == 0 {
@@ -248,8 +259,8 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			lines <- sc.Text()
 		}
 	}()
-	reported, answered := 0, 0
-	var slowest time.Duration
+	reported, answered, started := 0, 0, 0
+	var last time.Duration // the latest container start or expected answer
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for reported < total {
@@ -257,16 +268,25 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		case <-tick.C:
-			if answered == expected && time.Since(start) >= max(unreachableWait, slowest+unreachableWait) {
+			if answered == expected && started == len(inner) && time.Since(start) >= last+unreachableWait {
 				return got, problems, nil
 			}
 		case l, ok := <-lines:
 			if !ok {
+				// The script ended without reporting every ping (a container
+				// gone since its inspect, no ping on the host): those count
+				// as failed, and stderr says why.
 				msg := strings.TrimSpace(conn.Stderr())
 				if msg == "" {
 					msg = "the ping script ended early"
 				}
-				return nil, nil, fmt.Errorf("pinging: %d of %d pings unanswered: %s", total-reported, total, msg)
+				problems = append(problems, fmt.Sprintf("%s (%d of %d pings made no report): %s", host, total-reported, total, firstLines(msg, 3)))
+				return got, problems, nil
+			}
+			if l == "s" {
+				started++
+				last = max(last, time.Since(start))
+				continue
 			}
 			idx, status, _ := strings.Cut(l, " ")
 			i, err := strconv.Atoi(idx)
@@ -277,9 +297,18 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			reported++
 			if pairs[i].Expect {
 				answered++
-				slowest = time.Since(start)
+				last = max(last, time.Since(start))
 			}
 		}
 	}
 	return got, problems, nil
+}
+
+// firstLines keeps the first n lines of s, joined with "; ".
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "; ")
 }

@@ -58,15 +58,17 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 		return err
 	}
 	defer r.Close()
+	// The ping check starts now, beside locking and planning: when the
+	// plan turns out empty (a re-run) its answer stands, and a no-op run
+	// waits for the slower of the two rather than both. Otherwise it is
+	// cancelled before anything changes, and made again after the apply.
+	// It only reads, so it needs no lock; if the lock is refused (another
+	// run is under way), its answer is dropped with the rest.
+	early := startVerify(ctx, r, verify, o.fullVerify)
+	defer early.discard()
 	if err := r.Lock(ctx); err != nil {
 		return err
 	}
-	// The ping check starts now, beside the planning: when the plan turns
-	// out empty (a re-run) its answer stands, and a no-op run waits for the
-	// slower of the two rather than both. Otherwise it is cancelled before
-	// anything changes, and made again after the apply.
-	early := startVerify(ctx, r, verify, o.fullVerify)
-	defer early.discard()
 	p, err := r.Plan(ctx)
 	if err != nil {
 		early.discard()
