@@ -31,7 +31,7 @@ lab-down:
 
 # Time mvorch against the article's commands over plain ssh on 2, 10 and 50 lab
 # hosts (a lab of its own, mvlab-bench, torn down at the end); prints the table
-# and writes it to bench/results.md. About 15-25 minutes.
+# and writes it to bench/results.md. About 35 minutes on a 2-core machine.
 bench: deps build
 	bench/run
 

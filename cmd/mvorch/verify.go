@@ -24,9 +24,9 @@ func verifyCommand() *cli.Command {
 			"ARP entry at both ends, enough at about 100 containers to overflow the hosts' neighbour\n" +
 			"tables (net.ipv4.neigh.default.gc_thresh3, 1024) so that pings fail for that reason\n" +
 			"alone. --full pings every pair anyway.\n\n" +
-			"A ping that should get no answer is given 300 ms (at least, and never less than the\n" +
-			"slowest answer of the same container plus 300 ms); one that should be answered, up to\n" +
-			"three tries over about 7 s.",
+			"A ping that should be answered gets up to three tries (about 7 s). One that should get\n" +
+			"no answer is given 150 ms after the last container of its host has started its pings\n" +
+			"and after the slowest expected answer on that host.",
 		Flags: append(hostFlags(), fullFlag()),
 		Action: func(c *cli.Context) error {
 			o, err := parseCommon(c)
