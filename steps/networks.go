@@ -41,6 +41,16 @@ func createNetwork(name, subnet, gateway, parent string) sh.Command {
 		"-o", "parent="+parent, "--label", ManagedLabel+"=true", "--", name)
 }
 
+// removeNetwork removes a network, and is safe to repeat: a network already
+// gone is fine (a run killed between journalling a creation and making it
+// leaves an undo for a network that never was). Any other failure is
+// reported by a second rm, with docker's own message.
+func removeNetwork(name string) sh.Command {
+	return sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null 2>&1 || { !").
+		Arg("docker", "network", "inspect", "--", name).Raw(">/dev/null 2>&1 ||").
+		Arg("docker", "network", "rm", "--", name).Raw(">/dev/null; }")
+}
+
 func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error) {
 	parent := c.Inv.NetworkParent(n, c.Host)
 	if _, ok := c.Facts.Links[parent]; !ok {
@@ -49,7 +59,7 @@ func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error)
 	d := &c.Facts.Docker
 	subnet, gw := n.Subnet.String(), n.Gateway.String()
 	create := exec(createNetwork(n.Name, subnet, gw, parent))
-	rm := exec(sh.New("docker", "network", "rm", "--", n.Name).Raw(">/dev/null"))
+	rm := exec(removeNetwork(n.Name))
 	old := d.Networks[n.Name]
 	if old == nil {
 		ch := c.newChange(s, ActionAdd, "network "+n.Name)
