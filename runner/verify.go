@@ -14,6 +14,7 @@ import (
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
+	"github.com/mvorch/mvorch/runner/transport"
 )
 
 // Pair is one ping: expected and actual reachability between containers.
@@ -113,16 +114,16 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 	for _, c := range cts {
 		ipOf[c.Name] = c.IP.String()
 	}
+	bySender := map[string][]Pair{}
+	for _, p := range rep.Pairs {
+		bySender[p.From] = append(bySender[p.From], p)
+	}
 	got := map[[2]string]bool{}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "verify", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
 		var mine []Pair
 		for _, from := range r.inv.ContainersOn(h.Name) {
-			for _, p := range rep.Pairs {
-				if p.From == from.Name {
-					mine = append(mine, p)
-				}
-			}
+			mine = append(mine, bySender[from.Name]...)
 		}
 		if len(mine) == 0 {
 			return nil
@@ -280,7 +281,7 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				if msg == "" {
 					msg = "the ping script ended early"
 				}
-				problems = append(problems, fmt.Sprintf("%s (%d of %d pings made no report): %s", host, total-reported, total, firstLines(msg, 3)))
+				problems = append(problems, fmt.Sprintf("%s (%d of %d pings made no report): %s", host, total-reported, total, transport.FirstLines(msg, 3)))
 				return got, problems, nil
 			}
 			if l == "s" {
@@ -302,13 +303,4 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		}
 	}
 	return got, problems, nil
-}
-
-// firstLines keeps the first n lines of s, joined with "; ".
-func firstLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "...")
-	}
-	return strings.Join(lines, "; ")
 }

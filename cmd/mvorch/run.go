@@ -71,7 +71,6 @@ func runRun(c *cli.Context, o *common, verify bool) error {
 	}
 	p, err := r.Plan(ctx)
 	if err != nil {
-		early.discard()
 		return err
 	}
 	if len(p.Changes) > 0 {

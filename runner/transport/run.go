@@ -34,7 +34,7 @@ func (e *ExitError) Error() string {
 		how = "killed by signal " + e.Signal
 	}
 	msg := fmt.Sprintf("%s: %q %s", e.Host, firstLine(e.Cmd, 100), how)
-	if lines := firstLines(e.Stderr, 3); lines != "" {
+	if lines := FirstLines(e.Stderr, 3); lines != "" {
 		msg += ": " + lines
 	}
 	return msg
@@ -52,8 +52,9 @@ func firstLine(s string, max int) string {
 	return line
 }
 
-// firstLines keeps the start of stderr, where the cause usually is.
-func firstLines(s string, n int) string {
+// FirstLines keeps the start of a command's stderr, where the cause usually
+// is: its first n non-blank lines, joined with "; ".
+func FirstLines(s string, n int) string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
