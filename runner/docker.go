@@ -123,13 +123,10 @@ func (d *dockerAPI) get(ctx context.Context, path string) ([]byte, error) {
 	return b, nil
 }
 
-// dockerFacts reads docker's side of a host's facts: four requests at once,
+// readDocker reads docker's side of a host's facts: four requests at once,
 // then one inspect per container, at once. A dockerd that does not answer
-// is a docker that is not running (steps say what to do about it).
-func (r *Runner) dockerFacts(ctx context.Context, host string, f *steps.Facts) error {
-	if !f.Docker.Installed {
-		return nil
-	}
+// is a docker that is not running (steps say what to do about it): nil, nil.
+func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI, error) {
 	d := newDockerAPI(r.clients[host])
 	defer d.close()
 	var api steps.DockerAPI
@@ -147,24 +144,24 @@ func (r *Runner) dockerFacts(ctx context.Context, host string, f *steps.Facts) e
 	wg.Wait()
 	if errs[0] != nil {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := r.clients[host].Err(); err != nil {
-			return err
+			return nil, err
 		}
 		if r.opts.Verbose >= 2 {
 			r.logf("%s: docker does not answer: %v", host, errs[0])
 		}
-		return nil
+		return nil, nil
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("reading docker's state: %w", err)
+		return nil, fmt.Errorf("reading docker's state: %w", err)
 	}
 	var list []struct {
 		ID string `json:"Id"`
 	}
 	if err := json.Unmarshal(*dst[3], &list); err != nil {
-		return fmt.Errorf("reading docker's containers: %w", err)
+		return nil, fmt.Errorf("reading docker's containers: %w", err)
 	}
 	api.Containers = make([][]byte, len(list))
 	errs = make([]error, len(list))
@@ -183,7 +180,7 @@ func (r *Runner) dockerFacts(ctx context.Context, host string, f *steps.Facts) e
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("reading docker's containers: %w", err)
+			return nil, fmt.Errorf("reading docker's containers: %w", err)
 		}
 	}
 	kept := api.Containers[:0]
@@ -193,5 +190,5 @@ func (r *Runner) dockerFacts(ctx context.Context, host string, f *steps.Facts) e
 		}
 	}
 	api.Containers = kept
-	return f.SetDocker(api)
+	return &api, nil
 }

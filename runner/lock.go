@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,16 +29,23 @@ var ErrLocked = errors.New("another mvorch is changing this host")
 // Lock takes every host's lock before anything changes. The lock is a flock
 // held by a remote process reading mvorch's open session: it is released
 // when mvorch ends its connection, also when mvorch is killed, so a lock
-// left behind never blocks for good.
+// left behind never blocks for good. Once it holds the lock, that process
+// runs the facts script, whose output the next Gather uses: facts are then
+// read under the lock, and without a round trip of their own.
 func (r *Runner) Lock(ctx context.Context) error {
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "lock", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
-		release, err := r.lockHost(ctx, r.clients[h.Name])
+		out := newFactsOutput()
+		release, err := r.lockHost(ctx, h, out)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		r.unlocks = append(r.unlocks, release)
+		if r.locked == nil {
+			r.locked = map[string]*factsOutput{}
+		}
+		r.locked[h.Name] = out
 		mu.Unlock()
 		return nil
 	})
@@ -54,14 +63,21 @@ func (r *Runner) Unlock() {
 	r.unlocks = nil
 }
 
-func (r *Runner) lockHost(ctx context.Context, c *transport.Client) (func(), error) {
+func (r *Runner) lockHost(ctx context.Context, h *inventory.Host, facts *factsOutput) (func(), error) {
+	c := r.clients[h.Name]
 	info := fmt.Sprintf("%s, run %s, since %s", r.by, r.runID, time.Now().UTC().Format(time.RFC3339))
-	// The holder waits for mvorch's heartbeat (a byte every few seconds on
-	// stdin): at EOF (mvorch ended or was killed) or after 30 s of silence
-	// (the link to mvorch is cut) it ends and the host frees the lock.
-	hold := sh.New("sh", "-c", `printf '%s\n' "$1" > `+lockInfo+`; echo locked; while [ -n "$(timeout 30 head -c1)" ]; do :; done`, "sh", info)
+	// The end of the facts output is a line no file can hold by chance.
+	end := "@@mvorch:facts-end:" + nonce() + "@@"
+	facts.end = []byte("\n" + end + "\n")
+	// Once locked, the holder prints the facts (in a subshell, with stdin
+	// kept for the heartbeat), then waits for mvorch's heartbeat (a byte
+	// every few seconds on stdin): at EOF (mvorch ended or was killed) or
+	// after 30 s of silence (the link to mvorch is cut) it ends and the host
+	// frees the lock.
+	hold := sh.New("sh", "-c", `printf '%s\n' "$1" > `+lockInfo+`; echo locked; (eval "$2") </dev/null; printf '\n%s\n' "$3"; while [ -n "$(timeout 30 head -c1)" ]; do :; done`,
+		"sh", info, steps.FactsScript(r.inv, h), end)
 	cmd := sh.New("mkdir", "-p", steps.JournalDir).Raw("&& exec").Arg("flock", "-n", "-E", fmt.Sprint(lockBusy), lockFile).Raw(hold.String())
-	line, release, err := c.Hold(ctx, cmd.String())
+	line, release, err := c.Hold(ctx, cmd.String(), facts)
 	var exit *transport.ExitError
 	switch {
 	case err == nil && line == "locked":
@@ -77,4 +93,11 @@ func (r *Runner) lockHost(ctx context.Context, c *transport.Client) (func(), err
 		return nil, fmt.Errorf("flock (util-linux) is missing on the host: mvorch needs it to keep two runs from changing a host at once")
 	}
 	return nil, fmt.Errorf("taking the lock: %w", err)
+}
+
+// nonce is 128 random bits in hex.
+func nonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b)
 }

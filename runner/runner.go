@@ -69,6 +69,10 @@ type Runner struct {
 	jumpMu   sync.Mutex
 	jumps    map[string]*transport.Client
 	jumpList []*transport.Client
+	// locked holds, per host, the facts script's output as the lock's
+	// session reads it, for the next Gather.
+	lockedMu sync.Mutex
+	locked   map[string]*factsOutput
 }
 
 // Connect dials every host in parallel. On any failure it closes what it
@@ -256,51 +260,6 @@ func newRunID() (id, by string) {
 	}
 	machine, _ := os.Hostname()
 	return id, fmt.Sprintf("%s@%s pid %d", name, machine, os.Getpid())
-}
-
-// Facts returns the facts gathered by the last Gather.
-func (r *Runner) Facts() map[string]*steps.Facts { return r.facts }
-
-// Gather reads every host's facts (one shell script, then dockerd's API),
-// then asks the registry which images it already serves.
-func (r *Runner) Gather(ctx context.Context) error {
-	facts := map[string]*steps.Facts{}
-	var mu sync.Mutex
-	err := r.forEachHost(ctx, "facts", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
-		f, err := r.hostFacts(ctx, h)
-		if err != nil {
-			return err
-		}
-		if err := r.dockerFacts(ctx, h.Name, f); err != nil {
-			return err
-		}
-		mu.Lock()
-		facts[h.Name] = f
-		mu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	r.facts = facts
-	r.probeRegistry(ctx)
-	return nil
-}
-
-// hostFacts runs the facts script, again if a file changed under it.
-func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts, error) {
-	script := steps.FactsScript(r.inv, h)
-	for try := 1; ; try++ {
-		res, err := r.clients[h.Name].Run(ctx, script, nil)
-		if err != nil {
-			return nil, fmt.Errorf("gathering facts: %w", err)
-		}
-		f, err := steps.ParseFacts(h.Name, res.Stdout)
-		if errors.Is(err, steps.ErrFactsChanged) && try < 3 {
-			continue
-		}
-		return f, err
-	}
 }
 
 // Plan gathers facts and plans every step.

@@ -45,12 +45,18 @@ type VerifyReport struct {
 // pings fail for that reason alone.
 const FullMatrixMax = 24
 
-// unreachableWait is how long a ping that is expected to get no answer is
-// given after the last of a host's containers has started its pings and
-// after the slowest expected answer on that host: on one layer-2 segment an
-// answer takes well under a millisecond, a missing router gives none at all,
-// and the expected answers show how slow the host is right now.
-const unreachableWait = 150 * time.Millisecond
+// A ping that is expected to get no answer is not waited out (ping -W1
+// would take a second): it is given, from the moment the last of the host's
+// containers started its pings, at least unreachableMin, and, from the
+// first start, at least unreachableFactor times as long as the slowest
+// expected answer took. On one layer-2 segment an answer takes well under a
+// millisecond and a missing router gives none at all; the expected answers,
+// which ride the same path, show how slow the host is right now. A host
+// with no expected answer waits for its pings to time out.
+const (
+	unreachableMin    = 100 * time.Millisecond
+	unreachableFactor = 2
+)
 
 // VerifyPairs says which pings verify makes: every ordered pair of
 // containers when there are at most FullMatrixMax of them or full is set;
@@ -208,8 +214,8 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	if err != nil {
 		return nil, nil, err
 	}
-	script := []string{sh.New("command", "-v", "nsenter").Raw(">/dev/null &&").Arg("command").Arg("-v").Arg("ping").Raw(">/dev/null ||").
-		Raw("{ echo 'verify needs nsenter (util-linux) and ping (iputils) on the host' >&2; exit 127; }").String()}
+	script := []sh.Command{sh.New("command", "-v", "nsenter").Raw(">/dev/null &&").Arg("command").Arg("-v").Arg("ping").Raw(">/dev/null ||").
+		Raw("{ echo 'verify needs nsenter (util-linux) and ping (iputils) on the host' >&2; exit 127; }")}
 	// One nsenter per container; inside it each ping is one process and
 	// one fork: on a host with many pings, processes are the cost.
 	expected, total := 0, 0
@@ -237,15 +243,15 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			// "s" says the container's pings are being started: the wait
 			// for unanswerable ones counts from there.
 			body := strings.Join(append(append([]string{"echo s"}, lines...), "wait"), "\n")
-			script = append(script, sh.New("nsenter", "-t", strconv.Itoa(pids[name]), "-n", "sh", "-c", body).Raw("&").String())
+			script = append(script, sh.New("nsenter", "-t", strconv.Itoa(pids[name]), "-n", "sh", "-c", body).Raw("&"))
 		}
 	}
 	got := make([]bool, len(pairs))
 	if total == 0 {
 		return got, problems, nil
 	}
-	script = append(script, "wait")
-	conn, err := r.clients[host].Pipe(ctx, strings.Join(script, "\n"))
+	script = append(script, sh.New("wait"))
+	conn, err := r.clients[host].Pipe(ctx, sh.Script(script...))
 	if err != nil {
 		return nil, nil, fmt.Errorf("pinging: %w", err)
 	}
@@ -261,17 +267,24 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		}
 	}()
 	reported, answered, started := 0, 0, 0
-	var last time.Duration // the latest container start or expected answer
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
+	var firstStart, lastStart, slowest time.Duration
+	// deadline is when the unanswered pings count as unanswerable: once
+	// every expected answer is in and every container has started.
+	deadline := time.NewTimer(time.Hour)
+	defer deadline.Stop()
+	rearm := func() {
+		if expected == 0 || answered < expected || started < len(inner) {
+			return
+		}
+		at := max(lastStart+unreachableMin, firstStart+unreachableFactor*(slowest-firstStart))
+		deadline.Reset(max(at-time.Since(start), 0))
+	}
 	for reported < total {
 		select {
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
-		case <-tick.C:
-			if answered == expected && started == len(inner) && time.Since(start) >= last+unreachableWait {
-				return got, problems, nil
-			}
+		case <-deadline.C:
+			return got, problems, nil
 		case l, ok := <-lines:
 			if !ok {
 				// The script ended without reporting every ping (a container
@@ -284,9 +297,14 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				problems = append(problems, fmt.Sprintf("%s (%d of %d pings made no report): %s", host, total-reported, total, transport.FirstLines(msg, 3)))
 				return got, problems, nil
 			}
+			now := time.Since(start)
 			if l == "s" {
+				if started == 0 {
+					firstStart = now
+				}
 				started++
-				last = max(last, time.Since(start))
+				lastStart = now
+				rearm()
 				continue
 			}
 			idx, status, _ := strings.Cut(l, " ")
@@ -298,7 +316,8 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			reported++
 			if pairs[i].Expect {
 				answered++
-				last = max(last, time.Since(start))
+				slowest = max(slowest, now)
+				rearm()
 			}
 		}
 	}

@@ -126,6 +126,16 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 	glob := sh.Quote(NetworkScripts+"/ifcfg-"+h.Parent+".") + "*"
 	lines := []string{
 		"export LC_ALL=C",
+		// docker first: the runner reads docker's API as soon as this
+		// section is out (see DockerKnown), beside the rest of the script.
+		section("docker"),
+		// A restart in progress (say, of a killed mvorch) is waited out:
+		// facts read mid-restart would show a docker without its images.
+		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
+		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
+		// docker's own state is read from its API (runner/docker.go), not
+		// its CLI: each CLI call costs a host tens of milliseconds of CPU.
+		"command -v docker >/dev/null 2>&1 && echo installed; true",
 		section("hostname"), "read -r h </proc/sys/kernel/hostname && echo \"$h\" || hostname",
 		section("links"), "ip -d -o link show",
 		section("addrs"), "ip -o -4 addr show",
@@ -135,14 +145,6 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
 		section("dirs"),
 		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
-		section("docker"),
-		// A restart in progress (say, of a killed mvorch) is waited out:
-		// facts read mid-restart would show a docker without its images.
-		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
-		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
-		// docker's own state is read from its API (runner/docker.go), not
-		// its CLI: each CLI call costs a host tens of milliseconds of CPU.
-		"command -v docker >/dev/null 2>&1 && echo installed; true",
 		"set --; nl='",
 		"'",
 		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + sh.Quote(JournalFile) + "; do",
@@ -215,6 +217,18 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 		delete(f.Files, JournalFile)
 	}
 	return f, nil
+}
+
+// DockerKnown reads the start of FactsScript's output, as it arrives: known
+// is true once the docker section is complete (a restart in progress has
+// been waited out), installed whether it found docker. From then on docker's
+// API can be read beside the rest of the script.
+func DockerKnown(partial []byte) (installed, known bool) {
+	docker, _, known := bytes.Cut(partial, []byte(section2("hostname")))
+	if !known {
+		return false, false
+	}
+	return bytes.Contains(docker, []byte("\ninstalled\n")) || bytes.HasSuffix(docker, []byte("\ninstalled")), true
 }
 
 // section2 is a section marker line as the script prints it.

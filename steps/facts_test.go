@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/mvorch/mvorch/inventory"
 )
 
 // factsOutput is FactsScript's output: sections, the end marker, then the
@@ -115,5 +117,51 @@ func TestSetDockerBadAnswers(t *testing.T) {
 	err := f.SetDocker(DockerAPI{Info: []byte(`{}`), Networks: []byte(`<html>`), Images: []byte(`[]`)})
 	if err == nil || !strings.Contains(err.Error(), "docker02") || !strings.Contains(err.Error(), "networks") {
 		t.Errorf("bad networks JSON: %v", err)
+	}
+}
+
+// TestDockerKnownOnPartialOutput feeds DockerKnown every prefix of a facts
+// output: docker's section is known only once the next section has begun,
+// and what it says then does not change.
+func TestDockerKnownOnPartialOutput(t *testing.T) {
+	for _, installed := range []bool{true, false} {
+		docker := marker + "docker@@\n"
+		if installed {
+			docker += "installed\n"
+		}
+		out := docker + marker + "hostname@@\ndocker01\n" + marker + "links@@\n"
+		knownAt := len(docker) + len(marker+"hostname@@\n")
+		for i := 0; i <= len(out); i++ {
+			gotInstalled, known := DockerKnown([]byte(out[:i]))
+			if known != (i >= knownAt) {
+				t.Fatalf("installed=%v: after %d bytes known = %v, want it from %d on", installed, i, known, knownAt)
+			}
+			if known && gotInstalled != installed {
+				t.Fatalf("installed=%v: after %d bytes DockerKnown says installed = %v", installed, i, gotInstalled)
+			}
+		}
+	}
+}
+
+// TestFactsScriptPrintsDockerFirst pins the order DockerKnown relies on:
+// the docker section (the wait for a restart, then "installed") comes
+// before anything else, and the hostname section right after it.
+func TestFactsScriptPrintsDockerFirst(t *testing.T) {
+	inv, err := inventory.Load("../inventory.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := FactsScript(inv, &inv.Hosts[0])
+	d := strings.Index(script, section("docker"))
+	wait := strings.Index(script, "systemctl show -p ActiveState docker")
+	inst := strings.Index(script, "echo installed")
+	h := strings.Index(script, section("hostname"))
+	if d < 0 || !(d < wait && wait < inst && inst < h) {
+		t.Fatalf("want docker marker < restart wait < installed < hostname marker, got %d %d %d %d", d, wait, inst, h)
+	}
+	for _, name := range []string{"links", "addrs", "modules", "files", "end"} {
+		if i := strings.Index(script, section(name)); i < h {
+			t.Errorf("section %s at %d, before the hostname section (%d)", name, i, h)
+		}
 	}
 }

@@ -21,9 +21,10 @@ import (
 // places where shell text leaves Go:
 //
 //  1. Commands sent to a host: a call X.Run(ctx, CMD, stdin) with three
-//     arguments, or X.Hold(ctx, CMD) with two (the methods of
-//     runner/transport.Client; no other Run or Hold in the tree takes that
-//     many arguments). CMD must be "shell text":
+//     arguments, X.Stream(ctx, CMD, stdin, tee) with four, X.Hold(ctx, CMD,
+//     rest) with three or X.Pipe(ctx, CMD) with two (the methods of
+//     runner/transport.Client; no other Run, Stream, Hold or Pipe in the
+//     tree takes that many arguments). CMD must be "shell text":
 //     - a string literal, or a + of string literals and constants;
 //     - E.String(), where E is a sh.Command: a chain of sh.New / sh.Join and
 //     .Arg / .Raw calls, a call of a function or method declared in the
@@ -117,7 +118,7 @@ func bad1(c *Client, name string) {
 	c.Run(ctx, fmt.Sprintf("docker network rm %s", name), nil)           // line 11: Sprintf
 	cmd := "ip link del " + name
 	c.Run(ctx, cmd, nil)                                                  // line 13: variable built by +
-	c.Hold(ctx, strings.Join([]string{"flock", name}, " "))              // line 14: not built with sh
+	c.Hold(ctx, strings.Join([]string{"flock", name}, " "), nil)         // line 14: not built with sh
 	c.Run(ctx, sh.New("docker", "rm").Raw("-f "+name).String(), nil)     // line 15: Raw with a value
 	redirect := fmt.Sprintf("> %s", name)
 	x := sh.New("echo").Raw(redirect)                                     // line 17: Raw of a variable built by Sprintf
@@ -135,6 +136,11 @@ func bad2(name string, raw string) []steps.Op {
 	op.Cmd = "docker kill " + name                                       // line 29: assignment to Cmd
 	_ = sh.New("x").Raw(raw)                                             // line 30: Raw of a parameter
 	return append(ops, op)
+}
+
+func bad3(c *Client, name string) {
+	c.Stream(ctx, "cat "+name, nil, w)                                    // line 35: Stream, concatenation
+	c.Pipe(ctx, fmt.Sprintf("nc -U %s", name))                            // line 36: Pipe, Sprintf
 }
 `
 	good := `package runner
@@ -156,7 +162,9 @@ func good(c *Client, op steps.Op, name string, cmd sh.Command, ready string) {
 	c.Run(ctx, sh.Script(cmd, helper(name)), nil)
 	hold := sh.New("sh", "-c", "echo "+name)
 	full := sh.New("flock", lockFile).Raw(hold.String()).Raw("&& " + "true")
-	c.Hold(ctx, full.String())
+	c.Hold(ctx, full.String(), nil)
+	c.Stream(ctx, steps.FactsScript(inv, h), nil, w)
+	c.Pipe(ctx, sh.Script(cmd, helper(name)))
 	ping := sh.New("docker", "version").String()
 	c.Run(ctx, ping, nil)
 	ops := []steps.Op{{Kind: steps.OpExec, Cmd: helper(name).String()}}
@@ -178,7 +186,7 @@ func good(c *Client, op steps.Op, name string, cmd sh.Command, ready string) {
 		}
 		badLines = append(badLines, f.line)
 	}
-	want := []int{10, 11, 13, 14, 15, 17, 20, 23, 27, 28, 29, 30}
+	want := []int{10, 11, 13, 14, 15, 17, 20, 23, 27, 28, 29, 30, 35, 36}
 	if fmt.Sprint(badLines) != fmt.Sprint(want) {
 		t.Errorf("flagged lines %v, want %v; findings:\n%s", badLines, want, joinFindings(findings))
 	}
@@ -384,7 +392,8 @@ func (c *checker) visit(n ast.Node) bool {
 			break
 		}
 		switch {
-		case sel.Sel.Name == "Run" && len(n.Args) == 3, sel.Sel.Name == "Hold" && len(n.Args) == 2:
+		case sel.Sel.Name == "Run" && len(n.Args) == 3, sel.Sel.Name == "Stream" && len(n.Args) == 4,
+			sel.Sel.Name == "Hold" && len(n.Args) == 3, sel.Sel.Name == "Pipe" && len(n.Args) == 2:
 			c.g.seen["Run/Hold"]++
 			if why := c.shellText(n.Args[1], map[string]bool{}); why != "" {
 				c.flag(n, "the command sent by %s is %s", sel.Sel.Name, why)

@@ -21,11 +21,13 @@ const holdHeartbeat = 5 * time.Second
 
 // Hold starts cmd and keeps its standard input open until release is
 // called. It returns the first line cmd prints, or cmd's error when it exits
-// before printing one. Whatever cmd holds (a flock, say) lives as long as
+// before printing one. What cmd prints after that line is copied to rest
+// (nil: discarded), which is closed, if it is an io.Closer, when cmd's
+// output ends. Whatever cmd holds (a flock, say) lives as long as
 // this connection: if mvorch dies, sshd closes the session, cmd reads EOF and
 // ends, and the host frees what it held. release closes stdin and waits for
 // cmd to end.
-func (c *Client) Hold(ctx context.Context, cmd string) (line string, release func(), err error) {
+func (c *Client) Hold(ctx context.Context, cmd string, rest io.Writer) (line string, release func(), err error) {
 	asked := cmd
 	cmd, prefix, err := c.become(cmd)
 	if err != nil {
@@ -63,10 +65,17 @@ func (c *Client) Hold(ctx context.Context, cmd string) (line string, release fun
 		}
 	}
 	lines := make(chan string, 1)
+	if rest == nil {
+		rest = io.Discard
+	}
 	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		br := bufio.NewReader(stdout)
+		l, _ := br.ReadString('\n')
 		lines <- l
-		_, _ = io.Copy(io.Discard, stdout)
+		_, _ = io.Copy(rest, br)
+		if cl, ok := rest.(io.Closer); ok {
+			cl.Close()
+		}
 	}()
 	select {
 	case l := <-lines:

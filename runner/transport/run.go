@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -72,6 +73,13 @@ func FirstLines(s string, n int) string {
 // with the full Result. When ctx ends, the command is sent SIGKILL (best
 // effort: sshd before 7.9 ignores signals) and its session closed.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
+	return c.Stream(ctx, cmd, stdin, nil)
+}
+
+// Stream is Run that also copies the command's standard output to tee as it
+// arrives (nil: nowhere), for callers that act on the start of a long
+// output before the command has ended.
+func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
 	if strings.IndexByte(cmd, 0) >= 0 {
 		return Result{}, fmt.Errorf("running %q on %s: command contains a NUL byte", firstLine(cmd, 100), c.cfg.Name)
 	}
@@ -82,7 +90,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, err
 	if prefix != nil {
 		stdin = append(prefix, stdin...)
 	}
-	res, err := c.run(ctx, wrapped, stdin)
+	res, err := c.run(ctx, wrapped, stdin, tee)
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		exit.Cmd = cmd // what was asked for, not the sudo wrapping
@@ -93,7 +101,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, err
 	return res, err
 }
 
-func (c *Client) run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
+func (c *Client) run(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
 	release, err := c.acquireSession(ctx)
 	if err != nil {
 		return Result{}, err
@@ -104,6 +112,9 @@ func (c *Client) run(ctx context.Context, cmd string, stdin []byte) (Result, err
 	}
 	var stdout, stderr bytes.Buffer
 	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if tee != nil {
+		sess.Stdout = io.MultiWriter(&stdout, tee)
+	}
 	if stdin != nil {
 		sess.Stdin = bytes.NewReader(stdin)
 	}
