@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/steps"
@@ -62,7 +63,9 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 		select {
 		case <-out.known:
 			if out.installed {
+				start := time.Now()
 				api, apiErr = r.readDocker(ctx, h.Name)
+				r.timing(h.Name, "docker's API read", start)
 			}
 		case <-out.done:
 		}
@@ -83,6 +86,7 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 		return nil, err
 	}
 	<-read
+	r.timing(h.Name, "facts read", out.start)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -113,10 +117,11 @@ type factsOutput struct {
 	known     chan struct{}
 	done      chan struct{}
 	err       error
+	start     time.Time
 }
 
 func newFactsOutput() *factsOutput {
-	return &factsOutput{known: make(chan struct{}), done: make(chan struct{})}
+	return &factsOutput{known: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
 }
 
 // Write takes the next piece of output. It never fails: output after the

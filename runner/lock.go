@@ -40,6 +40,7 @@ func (r *Runner) Lock(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.timing(h.Name, "locked", out.start)
 		mu.Lock()
 		r.unlocks = append(r.unlocks, release)
 		if r.locked == nil {

@@ -106,16 +106,17 @@ type RunJSON struct {
 
 // WriteVerifyText prints the connectivity matrix: rows ping, columns answer.
 func WriteVerifyText(w io.Writer, v *VerifyReport) {
+	labels := pairLabels(v.Pairs)
 	got := map[[2]string]Pair{}
 	width := 6
 	for _, c := range v.Containers {
 		width = max(width, len(c)+2)
 	}
 	for _, p := range v.Pairs {
-		got[[2]string{p.From, p.To}] = p
+		got[[2]string{labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To)}] = p
 	}
 	if v.Mode == "sampled" {
-		writeVerifySample(w, v)
+		writeVerifySample(w, v, labels)
 		return
 	}
 	fmt.Fprintln(w, "Verify: ping from each container (rows) to each other container (columns)")
@@ -161,7 +162,7 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 
 // writeVerifySample prints a sampled check as a list: a matrix of a
 // hundred columns, mostly unchecked, says less than the pairs that differ.
-func writeVerifySample(w io.Writer, v *VerifyReport) {
+func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
 	bad := 0
 	for _, p := range v.Pairs {
@@ -169,9 +170,9 @@ func writeVerifySample(w io.Writer, v *VerifyReport) {
 		case p.Expect == p.Got:
 			continue
 		case p.Got:
-			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks\n", p.From, p.To)
+			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
 		default:
-			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but they share a network\n", p.From, p.To)
+			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but they share a network\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
 		}
 		bad++
 	}
@@ -183,6 +184,15 @@ func writeVerifySample(w io.Writer, v *VerifyReport) {
 		return
 	}
 	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+}
+
+// pairLabels is the Labeler of the containers the pairs name.
+func pairLabels(pairs []Pair) Labeler {
+	var hn [][2]string
+	for _, p := range pairs {
+		hn = append(hn, [2]string{p.FromHost, p.From}, [2]string{p.ToHost, p.To})
+	}
+	return NewLabeler(hn)
 }
 
 // WriteVerifyJSON prints the contract shape of `verify --output json`.

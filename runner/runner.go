@@ -96,6 +96,7 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 	}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "connect", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
+		start := time.Now()
 		cfg, jump, err := r.sshConfig(h)
 		if err != nil {
 			return err
@@ -123,6 +124,7 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 		if k := c.AddedHostKey(); k != "" {
 			r.logf("%s: new host key added to known_hosts: %s", h.Name, k)
 		}
+		r.timing(h.Name, "connected", start)
 		mu.Lock()
 		r.clients[h.Name] = c
 		mu.Unlock()
@@ -243,6 +245,13 @@ func (r *Runner) forEachHost(ctx context.Context, step string, hosts []string, f
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// timing says, with -v, how long a host took for something.
+func (r *Runner) timing(host, what string, since time.Time) {
+	if r.opts.Verbose >= 1 {
+		r.logf("%s: %s in %.3fs", host, what, time.Since(since).Seconds())
+	}
 }
 
 func (r *Runner) logf(format string, args ...any) {

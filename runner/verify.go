@@ -18,11 +18,15 @@ import (
 )
 
 // Pair is one ping: expected and actual reachability between containers.
+// Container names are unique per host, not across hosts: a container is
+// its name and its host.
 type Pair struct {
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Expect bool   `json:"expect"`
-	Got    bool   `json:"got"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Expect   bool   `json:"expect"`
+	Got      bool   `json:"got"`
+	FromHost string `json:"from_host"`
+	ToHost   string `json:"to_host"`
 }
 
 // VerifyReport is the connectivity matrix.
@@ -31,7 +35,8 @@ type VerifyReport struct {
 	Pairs []Pair `json:"pairs"`
 	// Mode is "full" (every ordered pair) or "sampled" (see VerifyPairs).
 	Mode string `json:"mode"`
-	// Containers are the matrix's rows and columns, in inventory order.
+	// Containers are the matrix's rows and columns, in inventory order: a
+	// container's name, or NAME@HOST where hosts share a name (Label).
 	Containers []string `json:"containers"`
 	// Problems say why a container could not ping at all.
 	Problems []string `json:"problems,omitempty"`
@@ -73,7 +78,7 @@ func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode strin
 				if from.Name == to.Name && from.Host == to.Host {
 					continue
 				}
-				pairs = append(pairs, Pair{From: from.Name, To: to.Name, Expect: from.Network == to.Network})
+				pairs = append(pairs, pair(from, to, from.Network == to.Network))
 			}
 		}
 		return pairs, "full"
@@ -94,14 +99,42 @@ func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode strin
 			peers := byNet[n]
 			if n == from.Network {
 				if len(peers) > 1 {
-					pairs = append(pairs, Pair{From: from.Name, To: peers[(i+1)%len(peers)].Name, Expect: true})
+					pairs = append(pairs, pair(from, peers[(i+1)%len(peers)], true))
 				}
 				continue
 			}
-			pairs = append(pairs, Pair{From: from.Name, To: peers[i%len(peers)].Name, Expect: false})
+			pairs = append(pairs, pair(from, peers[i%len(peers)], false))
 		}
 	}
 	return pairs, "sampled"
+}
+
+func pair(from, to inventory.Container, expect bool) Pair {
+	return Pair{From: from.Name, FromHost: from.Host, To: to.Name, ToHost: to.Host, Expect: expect}
+}
+
+// Labeler names containers in verify's output: by name, or NAME@HOST when
+// a name is used on more than one host.
+type Labeler map[string]map[string]bool
+
+// NewLabeler learns which names are shared from (host, name) pairs.
+func NewLabeler(containers [][2]string) Labeler {
+	l := Labeler{}
+	for _, c := range containers {
+		if l[c[1]] == nil {
+			l[c[1]] = map[string]bool{}
+		}
+		l[c[1]][c[0]] = true
+	}
+	return l
+}
+
+// Label is how the output names the container name on host.
+func (l Labeler) Label(host, name string) string {
+	if len(l[name]) > 1 {
+		return name + "@" + host
+	}
+	return name
 }
 
 // Verify makes the pings of VerifyPairs, all hosts at once and on each host
@@ -112,37 +145,45 @@ func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode strin
 func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 	cts := r.inv.Containers
 	rep := &VerifyReport{OK: true}
+	var hostName [][2]string
 	for _, c := range cts {
-		rep.Containers = append(rep.Containers, c.Name)
+		hostName = append(hostName, [2]string{c.Host, c.Name})
+	}
+	labels := NewLabeler(hostName)
+	for _, c := range cts {
+		rep.Containers = append(rep.Containers, labels.Label(c.Host, c.Name))
 	}
 	rep.Pairs, rep.Mode = VerifyPairs(cts, full)
-	ipOf := map[string]string{}
+	ipOf := map[[2]string]string{}
 	for _, c := range cts {
-		ipOf[c.Name] = c.IP.String()
+		ipOf[[2]string{c.Host, c.Name}] = c.IP.String()
 	}
-	bySender := map[string][]Pair{}
-	for _, p := range rep.Pairs {
-		bySender[p.From] = append(bySender[p.From], p)
+	// Each host's pairs, by index, grouped by sender as VerifyPairs made them.
+	byHost := map[string][]int{}
+	for i, p := range rep.Pairs {
+		byHost[p.FromHost] = append(byHost[p.FromHost], i)
 	}
-	got := map[[2]string]bool{}
 	var mu sync.Mutex
 	err := r.forEachHost(ctx, "verify", r.hostNames(), func(ctx context.Context, h *inventory.Host) error {
-		var mine []Pair
-		for _, from := range r.inv.ContainersOn(h.Name) {
-			mine = append(mine, bySender[from.Name]...)
-		}
-		if len(mine) == 0 {
+		idx := byHost[h.Name]
+		if len(idx) == 0 {
 			return nil
 		}
+		mine := make([]Pair, len(idx))
+		for k, i := range idx {
+			mine[k] = rep.Pairs[i]
+		}
+		start := time.Now()
 		res, problems, err := r.pingOnHost(ctx, h.Name, mine, ipOf)
 		if err != nil {
 			return err
 		}
+		r.timing(h.Name, fmt.Sprintf("%d pings", len(mine)), start)
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Problems = append(rep.Problems, problems...)
-		for i, ok := range res {
-			got[[2]string{mine[i].From, mine[i].To}] = ok
+		for k, ok := range res {
+			rep.Pairs[idx[k]].Got = ok
 		}
 		return nil
 	})
@@ -150,9 +191,7 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 		return nil, err
 	}
 	sort.Strings(rep.Problems)
-	for i := range rep.Pairs {
-		p := &rep.Pairs[i]
-		p.Got = got[[2]string{p.From, p.To}]
+	for _, p := range rep.Pairs {
 		rep.OK = rep.OK && p.Expect == p.Got
 	}
 	return rep, nil
@@ -203,7 +242,7 @@ func (r *Runner) containerPIDs(ctx context.Context, host string, names []string)
 // pingOnHost makes a host's pings (pairs whose From is on the host) and
 // reads the answers as they come. It stops once every expected answer is
 // in and the pings that should get none have had their wait.
-func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf map[string]string) ([]bool, []string, error) {
+func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf map[[2]string]string) ([]bool, []string, error) {
 	var names []string
 	for _, p := range pairs {
 		if len(names) == 0 || names[len(names)-1] != p.From {
@@ -225,7 +264,7 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			continue
 		}
 		ping := func(count, wait string) string {
-			return sh.New("ping", "-n", "-q", "-c", count, "-W", wait, ipOf[p.To]).Raw(">/dev/null 2>&1").String()
+			return sh.New("ping", "-n", "-q", "-c", count, "-W", wait, ipOf[[2]string{p.ToHost, p.To}]).Raw(">/dev/null 2>&1").String()
 		}
 		probe := ping("1", "1")
 		if p.Expect {

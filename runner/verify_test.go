@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mvorch/mvorch/inventory"
@@ -86,5 +87,48 @@ func TestVerifyPairsLoneContainer(t *testing.T) {
 		if p.From == "lone" && p.Expect || p.To == "lone" && p.Expect {
 			t.Errorf("lone container expected to reach or be reached: %+v", p)
 		}
+	}
+}
+
+// Container names are unique per host only: two hosts may each run a
+// "web". Pairs carry hosts, nobody pings itself, and the output tells the
+// two apart as web@docker01 and web@docker02 (other names stay bare).
+func TestVerifySameNameOnTwoHosts(t *testing.T) {
+	cts := []inventory.Container{
+		{Name: "web", Host: "docker01", Network: "n10"},
+		{Name: "db", Host: "docker01", Network: "n20"},
+		{Name: "web", Host: "docker02", Network: "n10"},
+	}
+	pairs, _ := VerifyPairs(cts, false)
+	if len(pairs) != 6 {
+		t.Fatalf("%d pairs, want 6: %+v", len(pairs), pairs)
+	}
+	for _, p := range pairs {
+		if p.From == p.To && p.FromHost == p.ToHost {
+			t.Errorf("a container pings itself: %+v", p)
+		}
+		if p.FromHost == "" || p.ToHost == "" {
+			t.Errorf("pair without hosts: %+v", p)
+		}
+	}
+	for i := range pairs {
+		pairs[i].Got = pairs[i].Expect
+	}
+	pairs[0].Got = !pairs[0].Got // web@docker01 -> db@docker01 answers: a leak
+	var b strings.Builder
+	WriteVerifyText(&b, &VerifyReport{Pairs: pairs, Mode: "full", Containers: []string{"web@docker01", "db", "web@docker02"}})
+	for _, want := range []string{
+		"web@docker01  .             LEAK          ok",
+		"web@docker02  ok            --            .",
+		"Verify: 1 of 6 pairs differ",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	WriteVerifyText(&b, &VerifyReport{Pairs: pairs, Mode: "sampled"})
+	if want := "LEAK  web@docker01 -> db: answered"; !strings.Contains(b.String(), want) {
+		t.Errorf("sampled output lacks %q:\n%s", want, b.String())
 	}
 }

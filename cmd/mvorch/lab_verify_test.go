@@ -121,3 +121,43 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 		}
 	}
 }
+
+// Container names are unique per host, not across hosts. With the same two
+// names on both hosts every ping still goes to the right address and is
+// credited to the right pair, and the output tells the containers apart.
+func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := variant(t, lab.Inventory(), `name = "bbox11"`, `name = "bbox10"`, `name = "bbox21"`, `name = "bbox20"`)
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	out := runJSON(t, lab, inv)
+	if !out.Verify.OK || len(out.Verify.Pairs) != 12 {
+		t.Fatalf("run: verify ok %v with %d pairs, want true with 12: %+v", out.Verify.OK, len(out.Verify.Pairs), out.Verify)
+	}
+	lab.MustExec(t, "docker02", "docker pause bbox20")
+	t.Cleanup(func() { lab.Exec(t, "docker02", "docker unpause bbox20") })
+	// A paused container's network namespace still answers; it only cannot
+	// ping: the one pair that differs is its ping to its namesake's peer.
+	r := mvorch(t, lab, "verify", inv)
+	rows := map[string]string{}
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 5 {
+			rows[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	for row, want := range map[string]string{
+		"bbox10@docker01": ". -- ok --",
+		"bbox20@docker01": "-- . -- ok",
+		"bbox10@docker02": "ok -- . --",
+		"bbox20@docker02": "-- FAIL -- .",
+	} {
+		if rows[row] != want {
+			t.Errorf("row %s: %q, want %q\n%s", row, rows[row], want, r.Stdout)
+		}
+	}
+	for _, want := range []string{"could not ping from bbox20 on docker02: container is paused", "Verify: 1 of 12 pairs differ"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("verify with docker02's bbox20 paused lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+}

@@ -20,7 +20,7 @@ func hostFlags() []cli.Flag {
 		&cli.IntFlag{Name: "forks", Value: 0, Usage: "hosts worked on at once (0: all, at most 64)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "add unknown hosts' keys to known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always refused"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress (-v) and remote commands (-vv)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress and per-host timings (-v), and remote commands (-vv)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
 		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour (default ~/.ssh/config; \"none\" ignores it)"},
 		&cli.BoolFlag{Name: "ask-become-pass", Usage: "with become = \"sudo\": ask once for the sudo password (or set MVORCH_BECOME_PASSWORD)"},

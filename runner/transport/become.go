@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -76,43 +75,20 @@ const sftpServerScript = `for p in /usr/libexec/openssh/sftp-server /usr/lib/ope
 // becomeSFTP runs sftp-server through sudo on an exec session, so that files
 // are read and written as root and end up root-owned.
 func (c *Client) becomeSFTP() (*sftp.Client, error) {
-	cmd, prefix, err := c.become(sftpServerScript)
-	if err != nil {
-		return nil, err
-	}
 	sess, err := c.conn.NewSession()
 	if err != nil {
 		return nil, err
 	}
-	stdin, err := sess.StdinPipe()
+	s, err := c.startOn(sess, sftpServerScript)
 	if err != nil {
-		sess.Close()
 		return nil, err
 	}
-	stdout, err := sess.StdoutPipe()
+	sc, err := sftp.NewClientPipe(s.out, s.in)
 	if err != nil {
+		werr := c.exitErr(s, sftpServerScript)
 		sess.Close()
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	sess.Stderr = &stderr
-	if err := sess.Start(cmd); err != nil {
-		sess.Close()
-		return nil, err
-	}
-	if len(prefix) > 0 {
-		if _, err := stdin.Write(prefix); err != nil {
-			sess.Close()
-			return nil, err
-		}
-	}
-	sc, err := sftp.NewClientPipe(stdout, stdin)
-	if err != nil {
-		werr := sess.Wait()
-		sess.Close()
-		res := Result{Stderr: stderr.Bytes()}
-		if e := c.exitError(cmd, &res, werr); e != nil {
-			return nil, c.becomeError(e)
+		if werr != nil {
+			return nil, werr
 		}
 		return nil, err
 	}

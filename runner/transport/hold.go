@@ -2,10 +2,10 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,52 +23,28 @@ const holdHeartbeat = 5 * time.Second
 // called. It returns the first line cmd prints, or cmd's error when it exits
 // before printing one. What cmd prints after that line is copied to rest
 // (nil: discarded), which is closed, if it is an io.Closer, when cmd's
-// output ends. Whatever cmd holds (a flock, say) lives as long as
-// this connection: if mvorch dies, sshd closes the session, cmd reads EOF and
+// output ends. Whatever cmd holds (a flock, say) lives as long as this
+// connection: if mvorch dies, sshd closes the session, cmd reads EOF and
 // ends, and the host frees what it held. release closes stdin and waits for
-// cmd to end.
+// cmd to end and for its output to be in rest.
 func (c *Client) Hold(ctx context.Context, cmd string, rest io.Writer) (line string, release func(), err error) {
-	asked := cmd
-	cmd, prefix, err := c.become(cmd)
+	s, freeSlot, err := c.startSession(ctx, cmd)
 	if err != nil {
 		return "", nil, err
 	}
-	freeSlot, err := c.acquireSession(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	sess, err := openWithContext(ctx, c.conn.NewSession, (*ssh.Session).Close, freeSlot)
-	if err != nil {
-		return "", nil, c.connErr(fmt.Errorf("opening session: %w", err))
-	}
+	sess, stdin, stdout := s.sess, s.in, s.out
 	fail := func(err error) (string, func(), error) {
 		sess.Close()
 		freeSlot()
 		return "", nil, err
 	}
-	stdin, err := sess.StdinPipe()
-	if err != nil {
-		return fail(err)
-	}
-	stdout, err := sess.StdoutPipe()
-	if err != nil {
-		return fail(err)
-	}
-	var stderr bytes.Buffer
-	sess.Stderr = &stderr
-	if err := sess.Start(cmd); err != nil {
-		return fail(c.connErr(err))
-	}
-	if len(prefix) > 0 {
-		if _, err := stdin.Write(prefix); err != nil {
-			return fail(c.connErr(err))
-		}
-	}
 	lines := make(chan string, 1)
 	if rest == nil {
 		rest = io.Discard
 	}
+	copied := make(chan struct{})
 	go func() {
+		defer close(copied)
 		br := bufio.NewReader(stdout)
 		l, _ := br.ReadString('\n')
 		lines <- l
@@ -80,9 +56,7 @@ func (c *Client) Hold(ctx context.Context, cmd string, rest io.Writer) (line str
 	select {
 	case l := <-lines:
 		if l == "" {
-			err := sess.Wait()
-			res := Result{Stderr: stderr.Bytes()}
-			return fail(c.becomeError(c.exitError(asked, &res, err)))
+			return fail(c.exitErr(s, cmd))
 		}
 		// A heartbeat on stdin tells the held command mvorch is still there.
 		stop := make(chan struct{})
@@ -101,12 +75,13 @@ func (c *Client) Hold(ctx context.Context, cmd string, rest io.Writer) (line str
 			}
 		}()
 		var once sync.Once
-		return l[:len(l)-1], func() {
+		return strings.TrimSuffix(l, "\n"), func() {
 			once.Do(func() {
 				close(stop)
 				stdin.Close()
 				_ = sess.Wait()
 				sess.Close()
+				<-copied
 				freeSlot()
 			})
 		}, nil
@@ -115,6 +90,6 @@ func (c *Client) Hold(ctx context.Context, cmd string, rest io.Writer) (line str
 		return fail(ctx.Err())
 	case <-time.After(holdAnswer):
 		sess.Signal(ssh.SIGKILL)
-		return fail(fmt.Errorf("%s: %q printed nothing within %s", c.cfg.Name, firstLine(asked, 100), holdAnswer))
+		return fail(fmt.Errorf("%s: %q printed nothing within %s", c.cfg.Name, firstLine(cmd, 100), holdAnswer))
 	}
 }

@@ -17,40 +17,11 @@ import (
 // relays a byte stream to dockerd's socket. The session holds a slot until
 // the connection is closed.
 func (c *Client) Pipe(ctx context.Context, cmd string) (*PipeConn, error) {
-	asked := cmd
-	cmd, prefix, err := c.become(cmd)
+	s, free, err := c.startSession(ctx, cmd)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
 	}
-	freeSlot, err := c.acquireSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := openWithContext(ctx, c.conn.NewSession, (*ssh.Session).Close, freeSlot)
-	if err != nil {
-		return nil, c.connErr(fmt.Errorf("opening session: %w", err))
-	}
-	p := &PipeConn{sess: sess, free: freeSlot, name: c.cfg.Name}
-	fail := func(err error) (*PipeConn, error) {
-		p.Close()
-		return nil, fmt.Errorf("running %q on %s: %w", firstLine(asked, 100), c.cfg.Name, c.connErr(err))
-	}
-	if p.in, err = sess.StdinPipe(); err != nil {
-		return fail(err)
-	}
-	if p.out, err = sess.StdoutPipe(); err != nil {
-		return fail(err)
-	}
-	sess.Stderr = &p.stderr
-	if err := sess.Start(cmd); err != nil {
-		return fail(err)
-	}
-	if len(prefix) > 0 {
-		if _, err := p.in.Write(prefix); err != nil {
-			return fail(err)
-		}
-	}
-	return p, nil
+	return &PipeConn{sess: s.sess, in: s.in, out: s.out, stderr: s.stderr, free: free, name: c.cfg.Name}, nil
 }
 
 // PipeConn is a session's stdin and stdout as a net.Conn. Deadlines are not
@@ -59,7 +30,7 @@ type PipeConn struct {
 	sess   *ssh.Session
 	in     io.WriteCloser
 	out    io.Reader
-	stderr lockedBuffer
+	stderr *lockedBuffer
 	free   func()
 	name   string
 	once   sync.Once

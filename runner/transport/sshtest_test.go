@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -198,11 +199,22 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 
 func (s *testServer) exec(ch ssh.Channel, command string, proc *atomic.Pointer[os.Process], done func()) {
 	cmd := exec.Command("/bin/sh", "-c", command)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
+	cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
 	cmd.WaitDelay = time.Second
 	status := 127
-	if err := cmd.Start(); err == nil {
+	// As sshd does, the session ends when the command does, whether or not
+	// the client has closed its stdin: the copy to the command's stdin is
+	// not waited for (Wait closes the pipe; closing ch ends the copy).
+	stdin, err := cmd.StdinPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err == nil {
 		proc.Store(cmd.Process)
+		go func() {
+			_, _ = io.Copy(stdin, ch)
+			stdin.Close()
+		}()
 		status = exitStatus(cmd.Wait())
 	}
 	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
