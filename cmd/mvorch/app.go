@@ -40,7 +40,11 @@ var errChangesPending = &exitCodeError{code: exitChanges}
 // newApp builds the command line; every command turns its flags into an
 // options struct and calls one function, so the commands stay thin.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	// -v is verbose everywhere, as in ssh and ansible: "mvorch -v run" must
+	// not print the version and do nothing.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
 	return &cli.App{
+		Flags:   []cli.Flag{verboseFlag()},
 		Name:    "mvorch",
 		Usage:   "build Docker cross-host macvlan networking over SSH, with a plan and a rollback",
 		Version: version,

@@ -63,6 +63,12 @@ func TestCommandLineErrors(t *testing.T) {
 	if code, out, _ := runCLI("--version"); code != 0 || !strings.Contains(out, "mvorch version") {
 		t.Errorf("--version: %d %q", code, out)
 	}
+	// -v before the command is verbose, as after it, not the version: a
+	// "mvorch -v plan" that printed the version and did nothing would look
+	// like success. (A missing inventory shows the command ran.)
+	if code, out, stderr := runCLI("-v", "plan", "/nonexistent/inv.toml"); code != 1 || strings.Contains(out, "version") || !strings.Contains(stderr, "/nonexistent/inv.toml") {
+		t.Errorf("mvorch -v plan: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
 	code, out, _ := runCLI("--help")
 	for _, cmd := range []string{"plan", "run", "rollback", "verify", "validate", "Exit codes"} {
 		if code != 0 || !strings.Contains(out, cmd) {

@@ -20,7 +20,7 @@ func hostFlags() []cli.Flag {
 		&cli.IntFlag{Name: "forks", Value: 0, Usage: "hosts worked on at once (0: all, at most 64)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "add unknown hosts' keys to known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always refused"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress and per-host timings (-v), and remote commands (-vv)"},
+		verboseFlag(),
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
 		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour (default ~/.ssh/config; \"none\" ignores it)"},
 		&cli.BoolFlag{Name: "ask-become-pass", Usage: "with become = \"sudo\": ask once for the sudo password (or set MVORCH_BECOME_PASSWORD)"},
@@ -59,12 +59,20 @@ func parseCommon(c *cli.Context) (*common, error) {
 		SSHConfig:         c.String("ssh-config"),
 		Warn:              c.App.ErrWriter,
 	}
-	if c.Count("verbose") > 0 || (o.output == "text" && c.Command.Name == "run") {
+	verbose := 0
+	for _, x := range c.Lineage() { // -v before the command counts too
+		verbose += x.Count("verbose")
+	}
+	if verbose > 0 || (o.output == "text" && c.Command.Name == "run") {
 		o.runner.Log = o.stderr
 	}
-	o.runner.Verbose = c.Count("verbose")
-	o.runner.Live = o.runner.Log != nil && isTerminal(o.runner.Log) && c.Count("verbose") == 0
+	o.runner.Verbose = verbose
+	o.runner.Live = o.runner.Log != nil && isTerminal(o.runner.Log) && verbose == 0
 	return o, nil
+}
+
+func verboseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "print progress and per-host timings (-v), and remote commands (-vv)"}
 }
 
 func isTerminal(w io.Writer) bool {
