@@ -60,14 +60,10 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		select {
-		case <-out.known:
-			if out.installed {
-				start := time.Now()
-				api, apiErr = r.readDocker(ctx, h.Name)
-				r.timing(h.Name, "docker's API read", start)
-			}
-		case <-out.done:
+		if out.dockerReady(ctx) {
+			start := time.Now()
+			api, apiErr = r.readDocker(ctx, h.Name)
+			r.timing(h.Name, "docker's API read", start)
 		}
 	}()
 	data, err := out.wait(ctx)
@@ -173,6 +169,23 @@ func (o *factsOutput) closed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// dockerReady waits until the output says whether docker's API is to be
+// read: true once the docker section is complete and found docker
+// installed, false when it did not or the output ended without it.
+func (o *factsOutput) dockerReady(ctx context.Context) bool {
+	select {
+	case <-o.known:
+	case <-o.done:
+	case <-ctx.Done():
+		return false
+	}
+	// All the output can come in one piece, and then both are closed: which
+	// one select saw says nothing, known does.
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed(o.known) && o.installed
 }
 
 // wait returns the whole output once it is complete.

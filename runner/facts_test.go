@@ -66,3 +66,30 @@ func TestFactsOutputWaitHonoursContext(t *testing.T) {
 		t.Fatalf("wait = %v, want context.Canceled", err)
 	}
 }
+
+// Output that comes in one piece closes known and done at once: docker's
+// API must still be read. (A select that took done first skipped the read,
+// and the plan then said docker was not running; make bench found it at 10
+// hosts under load.)
+func TestFactsOutputDockerReadyWhenAllComesAtOnce(t *testing.T) {
+	stream := "@@mvorch:docker@@\ninstalled\n@@mvorch:hostname@@\nh1\n@@mvorch:end@@\n\n@@mvorch:facts-end:1@@\n"
+	for i := 0; i < 200; i++ {
+		o := newFactsOutput()
+		o.end = []byte("\n@@mvorch:facts-end:1@@\n")
+		o.Write([]byte(stream))
+		if !o.dockerReady(context.Background()) {
+			t.Fatalf("try %d: docker not read though the output says it is installed", i)
+		}
+	}
+	o := newFactsOutput()
+	o.Write([]byte("@@mvorch:docker@@\n@@mvorch:hostname@@\n"))
+	o.finish(nil)
+	if o.dockerReady(context.Background()) {
+		t.Error("docker read though the output says it is not installed")
+	}
+	o = newFactsOutput()
+	o.Close()
+	if o.dockerReady(context.Background()) {
+		t.Error("docker read though the output ended before its section")
+	}
+}
