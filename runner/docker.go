@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mvorch/mvorch/runner/sh"
 	"github.com/mvorch/mvorch/runner/transport"
@@ -123,9 +124,15 @@ func (d *dockerAPI) get(ctx context.Context, path string) ([]byte, error) {
 	return b, nil
 }
 
+// dockerSilentError is a dockerd that did not answer GET /info.
+type dockerSilentError struct{ err error }
+
+func (e *dockerSilentError) Error() string { return "docker does not answer: " + e.err.Error() }
+func (e *dockerSilentError) Unwrap() error { return e.err }
+
 // readDocker reads docker's side of a host's facts: four requests at once,
 // then one inspect per container, at once. A dockerd that does not answer
-// is a docker that is not running (steps say what to do about it): nil, nil.
+// /info is a *dockerSilentError (see dockerAnswer).
 func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI, error) {
 	d := newDockerAPI(r.clients[host])
 	defer d.close()
@@ -152,7 +159,7 @@ func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI,
 		if r.opts.Verbose >= 2 {
 			r.logf("%s: docker does not answer: %v", host, errs[0])
 		}
-		return nil, nil
+		return nil, &dockerSilentError{errs[0]}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("reading docker's state: %w", err)
@@ -191,4 +198,29 @@ func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI,
 	}
 	api.Containers = kept
 	return &api, nil
+}
+
+// dockerAnswer decides what a silent dockerd means. Unless systemd says
+// docker is active, docker is not running: no API answers, and the steps
+// say what to do about it. An active docker is asked again, after a short
+// and then a longer wait (a dockerd busy starting containers, say), and a
+// silence that lasts is an error rather than a plan made as if docker were
+// stopped.
+func (r *Runner) dockerAnswer(ctx context.Context, host string, f *steps.Facts, silent error) (*steps.DockerAPI, error) {
+	if f.Docker.Unit != "active" {
+		return nil, nil
+	}
+	for _, wait := range []time.Duration{200 * time.Millisecond, time.Second} {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		api, err := r.readDocker(ctx, host)
+		if !errors.As(err, new(*dockerSilentError)) {
+			return api, err
+		}
+		silent = err
+	}
+	return nil, fmt.Errorf("docker.service is active but dockerd does not answer on %s: %w; check it with docker info", dockerSocket, silent)
 }

@@ -82,6 +82,9 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 		return nil, err
 	}
 	<-read
+	if errors.As(apiErr, new(*dockerSilentError)) {
+		api, apiErr = r.dockerAnswer(ctx, h.Name, f, apiErr)
+	}
 	r.timing(h.Name, "facts read", out.start)
 	if apiErr != nil {
 		return nil, apiErr

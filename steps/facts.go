@@ -76,8 +76,11 @@ type File struct {
 
 // Docker is the docker side of a host.
 type Docker struct {
-	Installed  bool
-	Active     bool
+	Installed bool
+	Active    bool
+	// Unit is systemd's ActiveState of docker.service ("active",
+	// "inactive", "failed"...; "" without systemd).
+	Unit       string
 	Networks   map[string]*DockerNetwork
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
@@ -131,8 +134,8 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("docker"),
 		// A restart in progress (say, of a killed mvorch) is waited out:
 		// facts read mid-restart would show a docker without its images.
-		"i=0; while [ $i -lt 600 ]; do case $(systemctl show -p ActiveState docker 2>/dev/null) in",
-		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done",
+		"i=0; while [ $i -lt 600 ]; do s=$(systemctl show -p ActiveState docker 2>/dev/null); case $s in",
+		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done; echo \"unit $s\"",
 		// docker's own state is read from its API (runner/docker.go), not
 		// its CLI: each CLI call costs a host tens of milliseconds of CPU.
 		"command -v docker >/dev/null 2>&1 && echo installed; true",
@@ -314,6 +317,9 @@ func (f *Facts) parseDocker(lines []string) {
 	for _, l := range lines {
 		if l == "installed" {
 			f.Docker.Installed = true
+		}
+		if state, ok := strings.CutPrefix(l, "unit ActiveState="); ok {
+			f.Docker.Unit = state
 		}
 	}
 }

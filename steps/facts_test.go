@@ -23,7 +23,7 @@ func TestParseFactsLinksAndFiles(t *testing.T) {
 		marker+"addrs@@",
 		`5: ens33.10    inet 203.0.113.11/26 scope global ens33.10\       valid_lft forever preferred_lft forever`,
 		marker+"modules@@", "loaded",
-		marker+"docker@@", "installed",
+		marker+"docker@@", "unit ActiveState=active", "installed",
 		marker+"files@@",
 		"644 6 /etc/modules-load.d/8021q.conf",
 		"600 14 "+JournalFile,
@@ -32,8 +32,8 @@ func TestParseFactsLinksAndFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Hostname != "docker01" || !f.Docker.Installed || !f.Mod8021qLoaded || !f.Mod8021qAvail {
-		t.Errorf("hostname %q, docker installed %v, 8021q loaded %v available %v", f.Hostname, f.Docker.Installed, f.Mod8021qLoaded, f.Mod8021qAvail)
+	if f.Hostname != "docker01" || !f.Docker.Installed || f.Docker.Unit != "active" || !f.Mod8021qLoaded || !f.Mod8021qAvail {
+		t.Errorf("hostname %q, docker installed %v unit %q, 8021q loaded %v available %v", f.Hostname, f.Docker.Installed, f.Docker.Unit, f.Mod8021qLoaded, f.Mod8021qAvail)
 	}
 	if l := f.Links["ens33"]; l == nil || !l.Promisc || !l.Up {
 		t.Errorf("ens33: %+v", l)

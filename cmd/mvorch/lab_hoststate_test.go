@@ -22,6 +22,11 @@ func TestLabBadHostStates(t *testing.T) {
 			want: []string{"parent NIC eth7 is missing on docker01 (interfaces: ens33)", `set parent = "..."`}},
 		{name: "docker not running", host: "docker02", setup: "systemctl stop docker", cleanup: "systemctl start docker", planFails: true,
 			want: []string{"docker is not running on docker02", "systemctl start docker"}},
+		// dockerd runs (systemd: active) but its API cannot be reached: an
+		// error that says so, not a plan made as if docker were stopped.
+		{name: "docker running but its socket gone", host: "docker02", setup: "mv /var/run/docker.sock /var/run/docker.sock.away",
+			cleanup: "mv /var/run/docker.sock.away /var/run/docker.sock", planFails: true,
+			want: []string{"docker02: facts: docker.service is active but dockerd does not answer on /var/run/docker.sock", "check it with docker info"}},
 		{name: "no network-scripts", host: "docker02", setup: "mv /etc/sysconfig/network-scripts /etc/sysconfig/ns.moved",
 			cleanup: "mv /etc/sysconfig/ns.moved /etc/sysconfig/network-scripts", planFails: true,
 			want: []string{"docker02 has no /etc/sysconfig/network-scripts: not a RHEL-style host"}},
