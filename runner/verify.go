@@ -51,13 +51,14 @@ type VerifyReport struct {
 const FullMatrixMax = 24
 
 // A ping that is expected to get no answer is not waited out (ping -W1
-// would take a second): it is given, from the moment the last of the host's
-// containers started its pings, at least unreachableMin, and, from the
-// first start, at least unreachableFactor times as long as the slowest
-// expected answer took. On one layer-2 segment an answer takes well under a
+// would take a second): once every expected answer is in, it is given, from
+// the moment its own ping started, at least unreachableMin and at least
+// unreachableFactor times as long as the slowest expected answer took from
+// its ping's start. On one layer-2 segment an answer takes well under a
 // millisecond and a missing router gives none at all; the expected answers,
-// which ride the same path, show how slow the host is right now. A host
-// with no expected answer waits for its pings to time out.
+// which ride the same path and start the same way, show how slow the host
+// is right now (on a busy host, starting a ping takes longer than the
+// network). A host with no expected answer waits for its pings to time out.
 const (
 	unreachableMin    = 100 * time.Millisecond
 	unreachableFactor = 2
@@ -275,13 +276,12 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			expected++
 		}
 		total++
-		inner[p.From] = append(inner[p.From], fmt.Sprintf("{ { %s; } && echo %d ok || echo %d no; } &", probe, i, i))
+		// "b N" says ping N is starting: its wait counts from there.
+		inner[p.From] = append(inner[p.From], fmt.Sprintf("{ echo b %d; { %s; } && echo %d ok || echo %d no; } &", i, probe, i, i))
 	}
 	for _, name := range names {
 		if lines := inner[name]; len(lines) > 0 {
-			// "s" says the container's pings are being started: the wait
-			// for unanswerable ones counts from there.
-			body := strings.Join(append(append([]string{"echo s"}, lines...), "wait"), "\n")
+			body := strings.Join(append(lines, "wait"), "\n")
 			script = append(script, sh.New("nsenter", "-t", strconv.Itoa(pids[name]), "-n", "sh", "-c", body).Raw("&"))
 		}
 	}
@@ -305,17 +305,25 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			lines <- sc.Text()
 		}
 	}()
-	reported, answered, started := 0, 0, 0
-	var firstStart, lastStart, slowest time.Duration
-	// deadline is when the unanswered pings count as unanswerable: once
-	// every expected answer is in and every container has started.
+	reported, answered, begun := 0, 0, 0
+	began := make([]time.Duration, len(pairs)) // when each ping started
+	seen := make([]bool, len(pairs))
+	var slowest time.Duration // the longest an expected answer took from its ping's start
+	// deadline is when the unanswered pings count as unanswerable: armed
+	// once every expected answer is in and every ping has started.
 	deadline := time.NewTimer(time.Hour)
 	defer deadline.Stop()
 	rearm := func() {
-		if expected == 0 || answered < expected || started < len(inner) {
+		if expected == 0 || answered < expected || begun < total {
 			return
 		}
-		at := max(lastStart+unreachableMin, firstStart+unreachableFactor*(slowest-firstStart))
+		wait := max(unreachableMin, unreachableFactor*slowest)
+		var at time.Duration
+		for i, p := range pairs {
+			if !p.Expect && seen[i] {
+				at = max(at, began[i]+wait)
+			}
+		}
 		deadline.Reset(max(at-time.Since(start), 0))
 	}
 	for reported < total {
@@ -337,13 +345,12 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				return got, problems, nil
 			}
 			now := time.Since(start)
-			if l == "s" {
-				if started == 0 {
-					firstStart = now
+			if n, ok := strings.CutPrefix(l, "b "); ok {
+				if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(pairs) && !seen[i] {
+					seen[i], began[i] = true, now
+					begun++
+					rearm()
 				}
-				started++
-				lastStart = now
-				rearm()
 				continue
 			}
 			idx, status, _ := strings.Cut(l, " ")
@@ -355,7 +362,7 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 			reported++
 			if pairs[i].Expect {
 				answered++
-				slowest = max(slowest, now)
+				slowest = max(slowest, now-began[i])
 				rearm()
 			}
 		}
