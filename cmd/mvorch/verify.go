@@ -25,8 +25,9 @@ func verifyCommand() *cli.Command {
 			"tables (net.ipv4.neigh.default.gc_thresh3, 1024) so that pings fail for that reason\n" +
 			"alone. --full pings every pair anyway.\n\n" +
 			"A ping that should be answered gets up to three tries (about 7 s). One that should get\n" +
-			"no answer is given 150 ms after the last container of its host has started its pings\n" +
-			"and after the slowest expected answer on that host.",
+			"no answer is given, from its own start, at least 100 ms and at least twice as long as\n" +
+			"the slowest expected answer on its host took (a host with no expected answer waits\n" +
+			"for its pings to time out). -v shows how long each host's pings took.",
 		Flags: append(hostFlags(), fullFlag()),
 		Action: func(c *cli.Context) error {
 			o, err := parseCommon(c)
