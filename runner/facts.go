@@ -95,6 +95,16 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 	return f, f.SetDocker(*api)
 }
 
+// putLocked keeps the facts output the lock's session reads for host.
+func (r *Runner) putLocked(host string, out *factsOutput) {
+	r.lockedMu.Lock()
+	defer r.lockedMu.Unlock()
+	if r.locked == nil {
+		r.locked = map[string]*factsOutput{}
+	}
+	r.locked[host] = out
+}
+
 // takeLocked returns the facts output the lock's session read for host, once.
 func (r *Runner) takeLocked(host string) *factsOutput {
 	r.lockedMu.Lock()

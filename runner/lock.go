@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,11 +42,8 @@ func (r *Runner) Lock(ctx context.Context) error {
 		r.timing(h.Name, "locked", out.start)
 		mu.Lock()
 		r.unlocks = append(r.unlocks, release)
-		if r.locked == nil {
-			r.locked = map[string]*factsOutput{}
-		}
-		r.locked[h.Name] = out
 		mu.Unlock()
+		r.putLocked(h.Name, out)
 		return nil
 	})
 	if err != nil {
@@ -68,7 +64,7 @@ func (r *Runner) lockHost(ctx context.Context, h *inventory.Host, facts *factsOu
 	c := r.clients[h.Name]
 	info := fmt.Sprintf("%s, run %s, since %s", r.by, r.runID, time.Now().UTC().Format(time.RFC3339))
 	// The end of the facts output is a line no file can hold by chance.
-	end := "@@mvorch:facts-end:" + nonce() + "@@"
+	end := "@@mvorch:facts-end:" + rand.Text() + "@@"
 	facts.end = []byte("\n" + end + "\n")
 	// Once locked, the holder prints the facts (in a subshell, with stdin
 	// kept for the heartbeat), then waits for mvorch's heartbeat (a byte
@@ -94,11 +90,4 @@ func (r *Runner) lockHost(ctx context.Context, h *inventory.Host, facts *factsOu
 		return nil, fmt.Errorf("flock (util-linux) is missing on the host: mvorch needs it to keep two runs from changing a host at once")
 	}
 	return nil, fmt.Errorf("taking the lock: %w", err)
-}
-
-// nonce is 128 random bits in hex.
-func nonce() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b)
 }

@@ -308,7 +308,8 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	reported, answered, begun := 0, 0, 0
 	began := make([]time.Duration, len(pairs)) // when each ping started
 	seen := make([]bool, len(pairs))
-	var slowest time.Duration // the longest an expected answer took from its ping's start
+	var slowest time.Duration   // the longest an expected answer took from its ping's start
+	var lastQuiet time.Duration // the latest start of a ping that must not be answered
 	// deadline is when the unanswered pings count as unanswerable: armed
 	// once every expected answer is in and every ping has started.
 	deadline := time.NewTimer(time.Hour)
@@ -317,13 +318,7 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		if expected == 0 || answered < expected || begun < total {
 			return
 		}
-		wait := max(unreachableMin, unreachableFactor*slowest)
-		var at time.Duration
-		for i, p := range pairs {
-			if !p.Expect && seen[i] {
-				at = max(at, began[i]+wait)
-			}
-		}
+		at := lastQuiet + max(unreachableMin, unreachableFactor*slowest)
 		deadline.Reset(max(at-time.Since(start), 0))
 	}
 	for reported < total {
@@ -349,6 +344,9 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(pairs) && !seen[i] {
 					seen[i], began[i] = true, now
 					begun++
+					if !pairs[i].Expect {
+						lastQuiet = now
+					}
 					rearm()
 				}
 				continue

@@ -231,7 +231,9 @@ func DockerKnown(partial []byte) (installed, known bool) {
 	if !known {
 		return false, false
 	}
-	return bytes.Contains(docker, []byte("\ninstalled\n")) || bytes.HasSuffix(docker, []byte("\ninstalled")), true
+	var f Facts
+	f.parseDocker(strings.Split(string(docker), "\n"))
+	return f.Docker.Installed, true
 }
 
 // section2 is a section marker line as the script prints it.

@@ -15,7 +15,6 @@ type started struct {
 	in     io.WriteCloser
 	out    io.Reader
 	stderr *lockedBuffer
-	cmd    string // what ran on the host: asked for, wrapped by become
 }
 
 // startOn starts cmd on sess through become, and writes what sudo must read
@@ -26,7 +25,7 @@ func (c *Client) startOn(sess *ssh.Session, cmd string) (*started, error) {
 		sess.Close()
 		return nil, err
 	}
-	s := &started{sess: sess, stderr: &lockedBuffer{}, cmd: wrapped}
+	s := &started{sess: sess, stderr: &lockedBuffer{}}
 	if s.in, err = sess.StdinPipe(); err == nil {
 		s.out, err = sess.StdoutPipe()
 	}

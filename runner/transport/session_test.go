@@ -5,27 +5,18 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // closeBuffer records what it is given and whether it was closed.
 type closeBuffer struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	closed bool
-}
-
-func (b *closeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	lockedBuffer
+	closed atomic.Bool
 }
 
 func (b *closeBuffer) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closed = true
+	b.closed.Store(true)
 	return nil
 }
 
@@ -40,10 +31,8 @@ func TestHoldFirstLineThenRest(t *testing.T) {
 		t.Fatalf("Hold = %q, %v", line, err)
 	}
 	release() // stdin closed: cat ends, and with it the output
-	rest.mu.Lock()
-	defer rest.mu.Unlock()
-	if rest.buf.String() != "facts\nno newline" || !rest.closed {
-		t.Errorf("rest got %q, closed %v", rest.buf.String(), rest.closed)
+	if rest.String() != "facts\nno newline" || !rest.closed.Load() {
+		t.Errorf("rest got %q, closed %v", rest.String(), rest.closed.Load())
 	}
 }
 
