@@ -41,7 +41,9 @@ func TestLabNeedDaemonReload(t *testing.T) {
 	lab := labtest.Get(t)
 	dir := "/etc/systemd/system/docker.service.d"
 	dropin := dir + "/labtest-reload.conf"
-	t.Cleanup(func() { lab.Exec(t, "docker02", "rm -f "+dir+"/labtest-*.conf; rmdir "+dir+"; systemctl daemon-reload") })
+	t.Cleanup(func() {
+		lab.Exec(t, "docker02", "rm -f "+dir+"/labtest-*.conf; rmdir "+dir+"; systemctl daemon-reload")
+	})
 	need := func() string {
 		return strings.TrimSpace(lab.MustExec(t, "docker02", "systemctl show -p NeedDaemonReload --value docker"))
 	}
