@@ -151,18 +151,23 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) 
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
 	}
-	jump := r.applySSHConfig(&cfg, h.Address, s.Jump)
-	return cfg, jump, nil
+	jump, err := r.applySSHConfig(&cfg, h.Address, s.Jump)
+	return cfg, jump, err
 }
 
 // applySSHConfig fills what the inventory left unset from ~/.ssh/config, as
 // `ssh ALIAS` would see it: the inventory wins over ssh_config, which wins
-// over mvorch's defaults. It returns the jump to use.
-func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) string {
+// over mvorch's defaults. The inventory's user and port are given to the
+// lookup as `ssh -l user -p port` would give them, so Match user and %r see
+// them. It returns the jump to use.
+func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) (string, error) {
 	if r.sshcfg == nil {
-		return jump
+		return jump, nil
 	}
-	c := r.sshcfg.Lookup(alias)
+	c, err := r.sshcfg.Lookup(alias, sshconfig.Preset{User: cfg.User, Port: cfg.Port})
+	if err != nil {
+		return "", fmt.Errorf("ssh config for %s: %w", alias, err)
+	}
 	for _, w := range c.Warnings {
 		r.warnOnce("ssh_config: " + w)
 	}
@@ -185,7 +190,7 @@ func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) strin
 	if jump == "" {
 		jump = c.ProxyJump
 	}
-	return jump
+	return jump, nil
 }
 
 func (r *Runner) warnOnce(msg string) {
@@ -314,14 +319,16 @@ func (r *Runner) loadSSHConfig() error {
 	if path == "none" {
 		return nil
 	}
-	home, _ := os.UserHomeDir()
 	if path == "" {
+		// ssh reads ~/.ssh/config from the password database's home,
+		// not $HOME.
+		home := sshconfig.PasswdHome()
 		if home == "" {
 			return nil
 		}
 		path = filepath.Join(home, ".ssh", "config")
 	}
-	c, err := sshconfig.Load(path, home)
+	c, err := sshconfig.Load(path, "")
 	if err != nil {
 		return fmt.Errorf("reading ssh config: %w (use --ssh-config none to ignore it)", err)
 	}

@@ -248,26 +248,6 @@ Host *
 			},
 		},
 		{
-			name: "unsupported tokens and unset variables are warnings",
-			config: `
-IdentityFile ~/.ssh/%C
-IdentityFile ${SSHCONFIG_TEST_UNSET}/id
-IdentityFile ~nosuchuser/id
-HostName %x.example.com
-`,
-			lookups: []lookup{
-				{"web", Host{
-					HostName:      "%x.example.com",
-					IdentityFiles: []string{"/home/me/.ssh/%C", "${SSHCONFIG_TEST_UNSET}/id", "~nosuchuser/id"},
-					Warnings: []string{
-						`cfg:5: HostName "%x.example.com": token %x is not supported; used as written`,
-						`cfg:2: IdentityFile "~/.ssh/%C": token %C is not supported; left unexpanded`,
-						`cfg:3: IdentityFile "${SSHCONFIG_TEST_UNSET}/id": environment variable ${SSHCONFIG_TEST_UNSET} is not set; left unexpanded`,
-						`cfg:4: IdentityFile "~nosuchuser/id": no such user "nosuchuser" for ~nosuchuser; left unexpanded`,
-					}}},
-			},
-		},
-		{
 			name: "~user",
 			config: `
 IdentityFile ~alice/.ssh/id
@@ -277,7 +257,7 @@ IdentityFile ~alice/.ssh/id
 			},
 		},
 		{
-			name: "Match is never applied and warned about",
+			name: "Match applies where it stands, first value wins",
 			config: `
 Host web
   User webuser
@@ -288,8 +268,8 @@ Host *
   Port 2
 `,
 			lookups: []lookup{
-				{"web", Host{User: "webuser", Port: 2, Warnings: []string{"cfg:4: Match blocks are not supported; ignored"}}},
-				{"db", Host{Port: 2, Warnings: []string{"cfg:4: Match blocks are not supported; ignored"}}},
+				{"web", Host{User: "webuser", Port: 1}},
+				{"db", Host{Port: 2}},
 			},
 		},
 		{
@@ -419,17 +399,18 @@ Host other
 			},
 		},
 		{
-			name: "Match in an included file stays there",
+			name: "Match in an included file applies there, and the Host block resumes after it",
 			config: `
 Host web
   Include m.conf
   User afterinclude
 `,
 			files: map[string]string{
-				".ssh/m.conf": "Match all\n  User inmatch\n",
+				".ssh/m.conf": "Match all\n  Port 2\nMatch user nobody\n  Port 3\n",
 			},
 			lookups: []lookup{
-				{"web", Host{User: "afterinclude", Warnings: []string{"m.conf:1: Match blocks are not supported; ignored"}}},
+				{"web", Host{User: "afterinclude", Port: 2}},
+				{"db", Host{}},
 			},
 		},
 	}
@@ -455,7 +436,7 @@ Host web
 			}
 			c := parseText(t, tt.config, home)
 			for _, l := range tt.lookups {
-				got := c.Lookup(l.alias)
+				got := lookup1(t, c, l.alias)
 				want := l.want
 				// Paths under a temporary home: compare relative.
 				for i, w := range want.Warnings {
@@ -468,6 +449,51 @@ Host web
 				}
 			}
 		})
+	}
+}
+
+// TestLookupErrors: what makes ssh refuse to connect makes Lookup fail.
+func TestLookupErrors(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"unknown token in HostName", "HostName %x.example.com\n", `HostName "%x.example.com": token %x is not supported`},
+		{"unknown token in a path", "IdentityFile ~/.ssh/%Z\n", `IdentityFile "~/.ssh/%Z": token %Z is not supported`},
+		{"unset variable", "UserKnownHostsFile ${SSHCONFIG_TEST_UNSET}/kh\n", `environment variable ${SSHCONFIG_TEST_UNSET} is not set`},
+		{"unknown user", "IdentityFile ~nosuchuser/id\n", `no such user "nosuchuser"`},
+		{"exec killed by a signal", "Match exec \"kill -9 $$\"\n  User x\n", `cfg:1: Match exec "kill -9 $$": command exited abnormally`},
+		{"unknown token in exec", "Match exec \"test %Z\"\n", `cfg:1: Match exec "test %Z": token %Z is not supported`},
+	}
+	oldLookupHome := lookupHome
+	t.Cleanup(func() { lookupHome = oldLookupHome })
+	lookupHome = func(string) (string, error) { return "", errors.New("unknown user") }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := parseText(t, tt.config, fakeHome)
+			_, err := c.Lookup("web", Preset{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Lookup error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMatchExec: the command runs with sh -c once per pass in which the
+// line is reached with everything before it true, and not otherwise.
+func TestMatchExec(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	t.Setenv("SHELL", "/bin/sh")
+	config := "Match host web exec \"echo %n >> " + log + "\"\n  User ran\n" +
+		"Match host other exec \"echo never >> " + log + "\"\n" +
+		"Match final\n"
+	c := parseText(t, config, fakeHome)
+	h, err := c.Lookup("web", Preset{})
+	if err != nil || h.User != "ran" {
+		t.Fatalf("Lookup = %+v, %v; want User ran", h, err)
+	}
+	data, _ := os.ReadFile(log)
+	if string(data) != "web\nweb\n" { // first pass, then the final pass
+		t.Errorf("commands run: %q, want two runs for web", data)
 	}
 }
 
@@ -536,7 +562,7 @@ func TestIncludeErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.Lookup("x").User; got != "deep" {
+		if got := lookup1(t, c, "x").User; got != "deep" {
 			t.Errorf("User = %q, want deep", got)
 		}
 	})
@@ -573,7 +599,7 @@ func TestLoad(t *testing.T) {
 		if err != nil || c == nil {
 			t.Fatalf("Load = %v, %v; want empty config, nil", c, err)
 		}
-		if got := c.Lookup("web"); !reflect.DeepEqual(got, Host{}) {
+		if got := lookup1(t, c, "web"); !reflect.DeepEqual(got, Host{}) {
 			t.Errorf("Lookup = %+v, want zero Host", got)
 		}
 	})
@@ -588,7 +614,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.Lookup("web"); got.User != "bob" || got.Port != 2222 {
+		if got := lookup1(t, c, "web"); got.User != "bob" || got.Port != 2222 {
 			t.Errorf("Lookup = %+v, want User bob, Port 2222", got)
 		}
 	})
@@ -619,7 +645,7 @@ func TestLoad(t *testing.T) {
 
 func TestNilConfig(t *testing.T) {
 	var c *Config
-	if got := c.Lookup("web"); !reflect.DeepEqual(got, Host{}) {
+	if got := lookup1(t, c, "web"); !reflect.DeepEqual(got, Host{}) {
 		t.Errorf("Lookup on nil = %+v", got)
 	}
 }
@@ -706,4 +732,14 @@ func TestParseSeconds(t *testing.T) {
 			t.Errorf("parseSeconds(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
 	}
+}
+
+func lookup1(t *testing.T, c *Config, alias string) Host {
+	t.Helper()
+	h, err := c.Lookup(alias, Preset{})
+	if err != nil {
+		t.Fatalf("Lookup(%q): %v", alias, err)
+	}
+	h.rawIdentityFiles, h.connectTimeoutSet = nil, false
+	return h
 }
