@@ -207,11 +207,13 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		_, err := c.Run(ctx, op.Cmd, nil)
 		return err
 	case steps.OpWrite:
+		defer r.logTransfer(c)
 		if err := c.MkdirAll(ctx, path.Dir(op.Path), 0o755); err != nil {
 			return err
 		}
 		return c.WriteFileAtomic(ctx, op.Path, op.Data, fs.FileMode(op.Mode))
 	case steps.OpRemove:
+		defer r.logTransfer(c)
 		return c.Remove(ctx, op.Path)
 	case steps.OpWaitRegistry:
 		return waitRegistry(ctx, c, op.Addr, 60*time.Second)
@@ -219,6 +221,18 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		return restartDocker(ctx, c)
 	}
 	return fmt.Errorf("unknown operation %q", op.Kind)
+}
+
+// logTransfer says once per host, with -v, how its files travel: SFTP, or
+// shell commands when the host serves no SFTP.
+func (r *Runner) logTransfer(c *transport.Client) {
+	tr := c.Transfer()
+	if r.opts.Verbose < 1 || tr == "" {
+		return
+	}
+	if _, done := r.transferLogged.LoadOrStore(c.Name(), true); !done {
+		r.logf("%s: files over %s", c.Name(), tr)
+	}
 }
 
 // restartDocker reloads systemd, restarts docker and waits until it answers.

@@ -65,6 +65,8 @@ type Runner struct {
 	// sshcfg is the user's OpenSSH client configuration (nil: none).
 	sshcfg *sshconfig.Config
 	warned map[string]bool
+	// transferLogged holds the hosts whose file transfer -v has named.
+	transferLogged sync.Map
 	// jumps are the jump host connections, shared by the hosts behind them.
 	jumpMu   sync.Mutex
 	jumps    map[string]*transport.Client
