@@ -38,7 +38,7 @@ func parseMatch(rest string) ([]criterion, error) {
 		if c.name == "all" {
 			// ssh's test lets "all" follow one other attribute.
 			if next, ok := d.next(); attributes > 1 || ok && next != "" && next[0] != '#' {
-				return nil, fmt.Errorf("Match: '%s' cannot be combined with other Match attributes", attrib)
+				return nil, fmt.Errorf("'%s' cannot be combined with other Match attributes", attrib)
 			}
 			return append(crit, c), nil
 		}
@@ -49,17 +49,17 @@ func parseMatch(rest string) ([]criterion, error) {
 			continue
 		case "host", "originalhost", "user", "localuser", "exec":
 		default:
-			return nil, fmt.Errorf("Match: unsupported attribute %q (mvorch knows all, canonical, final, exec, host, originalhost, user, localuser)", attrib)
+			return nil, fmt.Errorf("unsupported attribute %q (mvorch knows all, canonical, final, exec, host, originalhost, user, localuser)", attrib)
 		}
 		arg, ok := d.next()
 		if !ok || arg == "" || arg[0] == '#' {
-			return nil, fmt.Errorf("Match: missing criteria for %s", attrib)
+			return nil, fmt.Errorf("missing criteria for %s", attrib)
 		}
 		c.arg = arg
 		crit = append(crit, c)
 	}
 	if attributes == 0 {
-		return nil, errors.New("Match: one or more attributes required")
+		return nil, errors.New("one or more attributes required")
 	}
 	return crit, nil
 }

@@ -226,7 +226,7 @@ func (p *parser) line(raw string, pos position, depth int) (line, bool, error) {
 	case kwMatch:
 		crit, err := parseMatch(rest)
 		if err != nil {
-			return l, false, fail("%v", err)
+			return l, false, fail("Match: %v", err)
 		}
 		l.match = crit
 		return l, true, nil
