@@ -3,7 +3,9 @@
 //
 // Only the keywords mvorch acts on are interpreted: Host, Match, Include,
 // HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
-// StrictHostKeyChecking, ConnectTimeout and IdentitiesOnly. Every other
+// StrictHostKeyChecking, ConnectTimeout and IdentitiesOnly, and those that
+// change what they resolve to: HostKeyAlias (%k), ProxyCommand (it blocks a
+// later ProxyJump) and the Canonicalize* keywords. Every other
 // keyword is skipped without a word, because a real config is full of
 // options (ForwardAgent, ControlMaster, ...) that mean nothing to mvorch and
 // must not make it refuse the file.
@@ -16,14 +18,15 @@
 //     keyword wins; so specific Host blocks go first and `Host *` defaults
 //     last. IdentityFile is the exception: every applicable one is kept.
 //   - A Host line applies when one of its patterns (* and ? wildcards)
-//     matches the alias exactly as given, case-sensitively, and no !negated
+//     matches the alias exactly as given (in the final pass, the resolved
+//     host name), case-sensitively, and no !negated
 //     pattern matches. Patterns are separated by whitespace only: a comma is
 //     an ordinary character in a Host pattern (commas separate only Match
 //     pattern-lists), so `Host a,b` matches neither a nor b, as with ssh.
 //   - Include inlines files at its position, but conditionally: what an
 //     included file says is in force only where the Include line itself was,
-//     a Host line inside it narrows that further, and the including file
-//     resumes in the block it was in once the Include is done.
+//     a Host or Match line inside it cannot widen that, and the including
+//     file resumes in the block it was in once the Include is done.
 //   - Match lines are evaluated where they stand, with what the lines before
 //     them set, as ssh's match_cfg_line does: host (the HostName so far,
 //     %h expanded), originalhost (the alias), user (the User so far, else
@@ -243,7 +246,10 @@ type resolution struct {
 	origHost  string // the alias as given (Match originalhost, %n)
 	final     bool
 	wantFinal bool
-	warnings  []string
+	// hostNameSet: the configuration set HostName (before the final pass
+	// sets it to the resolved host, as ssh does).
+	hostNameSet bool
+	warnings    []string
 }
 
 // Lookup resolves the settings for alias as `ssh [-l user] [-p port] alias`
@@ -290,6 +296,7 @@ func (c *Config) Lookup(alias string, preset Preset) (Host, error) {
 	if r.o.set[kwCanonicalizeHostname] && r.o.canon != canonNo {
 		r.wantFinal = true
 	}
+	r.hostNameSet = r.o.set[kwHostName]
 	if r.wantFinal {
 		r.o.hostName, r.o.set[kwHostName] = host, true
 		r.hostArg, r.final = host, true
@@ -461,7 +468,7 @@ func (r *resolution) host(alias, host string) (Host, error) {
 		rawIdentityFiles:      o.idFiles,
 		connectTimeoutSet:     o.set[kwConnectTimeout],
 	}
-	if o.set[kwHostName] || host != lowerUnlessAddr(alias) {
+	if r.hostNameSet || host != lowerUnlessAddr(alias) {
 		h.HostName = host
 	}
 	if o.set[kwProxyCommand] && !strings.EqualFold(o.proxyCommand, "none") {

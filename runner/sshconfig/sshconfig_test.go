@@ -743,3 +743,39 @@ func lookup1(t *testing.T, c *Config, alias string) Host {
 	h.rawIdentityFiles, h.connectTimeoutSet = nil, false
 	return h
 }
+
+// Canonicalisation: the first CanonicalDomains suffix that resolves names
+// the host, and the final pass matches Host lines against that name; with
+// a ProxyJump, "yes" leaves the name alone ("always" would not).
+func TestCanonicalize(t *testing.T) {
+	old := resolveName
+	t.Cleanup(func() { resolveName = old })
+	var asked []string
+	resolveName = func(name string) bool {
+		asked = append(asked, name)
+		return name == "web.b.example."
+	}
+	config := `
+CanonicalizeHostname yes
+CanonicalDomains a.example b.example
+Host web.b.example
+  User canonical
+Host viajump
+  ProxyJump bastion
+`
+	c := parseText(t, config, fakeHome)
+	if h := lookup1(t, c, "web"); h.HostName != "web.b.example" || h.User != "canonical" {
+		t.Errorf("web: %+v", h)
+	}
+	if want := []string{"web.a.example.", "web.b.example."}; !reflect.DeepEqual(asked, want) {
+		t.Errorf("names resolved: %q, want %q", asked, want)
+	}
+	asked = nil
+	if h := lookup1(t, c, "viajump"); h.HostName != "" || len(asked) != 0 {
+		t.Errorf("behind a jump: %+v, resolved %q", h, asked)
+	}
+	c = parseText(t, "CanonicalizeHostname yes\nCanonicalDomains a.example\nCanonicalizeFallbackLocal no\n", fakeHome)
+	if _, err := c.Lookup("nowhere", Preset{}); err == nil || !strings.Contains(err.Error(), "could not resolve") {
+		t.Errorf("fallback no: %v", err)
+	}
+}
