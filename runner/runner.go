@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -321,16 +320,18 @@ func (r *Runner) loadSSHConfig() error {
 	if path == "none" {
 		return nil
 	}
+	var (
+		c   *sshconfig.Config
+		err error
+	)
 	if path == "" {
-		// ssh reads ~/.ssh/config from the password database's home,
-		// not $HOME.
-		home := sshconfig.PasswdHome()
-		if home == "" {
-			return nil
-		}
-		path = filepath.Join(home, ".ssh", "config")
+		// As ssh without -F: ~/.ssh/config (from the password database's
+		// home, not $HOME), then /etc/ssh/ssh_config.
+		c, err = sshconfig.LoadDefault()
+	} else {
+		// As ssh -F PATH: that file only.
+		c, err = sshconfig.Load(path, "")
 	}
-	c, err := sshconfig.Load(path, "")
 	if err != nil {
 		return fmt.Errorf("reading ssh config: %w (use --ssh-config none to ignore it)", err)
 	}

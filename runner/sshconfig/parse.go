@@ -168,6 +168,9 @@ func (j *jumpSpec) String() string {
 
 type parser struct {
 	cfg *Config
+	// system: the system-wide file, whose relative Includes are under
+	// /etc/ssh and which may not use ~.
+	system bool
 }
 
 // parse reads one file.
@@ -427,7 +430,12 @@ func (p *parser) include(args []string, depth int, fail func(string, ...any) err
 			return nil, fail("Include: empty argument")
 		}
 		pattern := arg
-		if !strings.HasPrefix(pattern, "~") && !filepath.IsAbs(pattern) {
+		switch {
+		case p.system && strings.HasPrefix(pattern, "~"):
+			return nil, fail("Include: bad include path %s (~ is for user configurations)", arg)
+		case p.system && !filepath.IsAbs(pattern):
+			pattern = filepath.Join(systemDir, pattern)
+		case !strings.HasPrefix(pattern, "~") && !filepath.IsAbs(pattern):
 			// A user config's relative Include is relative to ~/.ssh,
 			// not to the current directory or the including file.
 			pattern = "~/.ssh/" + pattern

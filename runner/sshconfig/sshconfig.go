@@ -48,6 +48,7 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,40 @@ func Load(path, home string) (*Config, error) {
 		return nil, err
 	}
 	return Parse(f, path, home)
+}
+
+// systemDir holds the system-wide client configuration, ssh_config.
+const systemDir = "/etc/ssh"
+
+// LoadDefault reads what `ssh` reads without -F: the user's ~/.ssh/config
+// (home from the password database), then the system-wide
+// /etc/ssh/ssh_config, where first values not set by the user's file come
+// from. Either may be missing.
+func LoadDefault() (*Config, error) {
+	return loadDefault(filepath.Join(PasswdHome(), ".ssh", "config"), filepath.Join(systemDir, "ssh_config"))
+}
+
+func loadDefault(userPath, systemPath string) (*Config, error) {
+	c, err := Load(userPath, "")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(systemPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// ssh does not check the system file's permissions (root's to keep),
+	// only those of what it includes.
+	sys, err := (&parser{cfg: c, system: true}).parse(f, systemPath, 0)
+	if err != nil {
+		return nil, err
+	}
+	c.files = append(c.files, sys)
+	return c, nil
 }
 
 // Parse reads a configuration from r; name is the file name that errors and

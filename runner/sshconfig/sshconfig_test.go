@@ -779,3 +779,32 @@ Host viajump
 		t.Errorf("fallback no: %v", err)
 	}
 }
+
+// Without --ssh-config, as ssh without -F: the user's file first, then the
+// system-wide one fills what it left unset; a system file may not Include
+// with ~.
+func TestLoadDefault(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"user":         "Host web\n  User fromuser\n",
+		"system":       "Include " + filepath.Join(dir, "sys.d") + "/*.conf\nHost *\n  User fromsystem\n",
+		"sys.d/a.conf": "Host web\n  Port 2200\n",
+		"badsystem":    "Include ~/x.conf\n",
+	})
+	c, err := loadDefault(filepath.Join(dir, "user"), filepath.Join(dir, "system"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := lookup1(t, c, "web"); h.User != "fromuser" || h.Port != 2200 {
+		t.Errorf("web: %+v, want User fromuser Port 2200", h)
+	}
+	if h := lookup1(t, c, "db"); h.User != "fromsystem" {
+		t.Errorf("db: %+v, want User fromsystem", h)
+	}
+	if c, err := loadDefault(filepath.Join(dir, "missing"), filepath.Join(dir, "missing2")); err != nil || lookup1(t, c, "web").User != "" {
+		t.Errorf("no files: %v", err)
+	}
+	if _, err := loadDefault(filepath.Join(dir, "user"), filepath.Join(dir, "badsystem")); err == nil || !strings.Contains(err.Error(), "bad include path") {
+		t.Errorf("~ in a system Include: %v", err)
+	}
+}
