@@ -35,8 +35,9 @@ type Options struct {
 	Live bool
 	// KeepGoing lets healthy hosts finish the run when others fail.
 	KeepGoing bool
-	// SSHConfig is the OpenSSH client config to honour ("" : ~/.ssh/config,
-	// "none": none).
+	// SSHConfig is the OpenSSH client config to honour, read as ssh -F
+	// reads it ("": ~/.ssh/config then /etc/ssh/ssh_config, as ssh without
+	// -F; "none": none).
 	SSHConfig string
 	// Warn receives warnings (nil: os.Stderr).
 	Warn io.Writer
