@@ -223,18 +223,6 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 	return fmt.Errorf("unknown operation %q", op.Kind)
 }
 
-// logTransfer says once per host, with -v, how its files travel: SFTP, or
-// shell commands when the host serves no SFTP.
-func (r *Runner) logTransfer(c *transport.Client) {
-	tr := c.Transfer()
-	if r.opts.Verbose < 1 || tr == "" {
-		return
-	}
-	if _, done := r.transferLogged.LoadOrStore(c.Name(), true); !done {
-		r.logf("%s: files over %s", c.Name(), tr)
-	}
-}
-
 // restartDocker reloads systemd, restarts docker and waits until it answers.
 func restartDocker(ctx context.Context, c *transport.Client) error {
 	cmd := sh.New("systemctl", "daemon-reload").Raw("&&").Arg("systemctl", "restart", "docker")
