@@ -207,11 +207,13 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		_, err := c.Run(ctx, op.Cmd, nil)
 		return err
 	case steps.OpWrite:
+		defer r.logTransfer(c)
 		if err := c.MkdirAll(ctx, path.Dir(op.Path), 0o755); err != nil {
 			return err
 		}
 		return c.WriteFileAtomic(ctx, op.Path, op.Data, fs.FileMode(op.Mode))
 	case steps.OpRemove:
+		defer r.logTransfer(c)
 		return c.Remove(ctx, op.Path)
 	case steps.OpWaitRegistry:
 		return waitRegistry(ctx, c, op.Addr, 60*time.Second)

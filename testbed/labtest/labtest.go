@@ -66,6 +66,8 @@ type Options struct {
 	Hosts int
 	// Bastion: the tests reach the hosts only through a jump host.
 	Bastion bool
+	// NoSFTP names hosts whose sshd serves no SFTP (MVLAB_NO_SFTP).
+	NoSFTP []string
 }
 
 // Main runs the tests of a package against a lab of n hosts. It never returns.
@@ -86,6 +88,7 @@ func MainWith(m *testing.M, o Options) {
 		fmt.Fprintf(os.Stderr, "\n*** LAB TESTS SKIPPED: %s ***\n\n", reason)
 		os.Exit(m.Run())
 	}
+	o.setLabEnv()
 	os.Exit(runOutside(n, o.Bastion))
 }
 
