@@ -65,7 +65,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 }
 
 func commands() []*cli.Command {
-	cmds := []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand()}
+	cmds := []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand(), graphCommand()}
 	for _, c := range cmds {
 		c.UseShortOptionHandling = true // -vv
 	}
