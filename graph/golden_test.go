@@ -144,3 +144,28 @@ func TestDOTParsesWithGraphviz(t *testing.T) {
 		}
 	}
 }
+
+// The pictures the README shows are this code's SVG of the article's 4.2
+// (docs/graph-4.2.svg, and with a verify result docs/graph-4.2-verify.svg);
+// make graph-pictures renders them to the PNGs next to them.
+func TestREADMEPictures(t *testing.T) {
+	for name, verify := range map[string]string{"graph-4.2": "", "graph-4.2-verify": failLeak42} {
+		var got bytes.Buffer
+		if err := WriteSVG(&got, load(t, article42, verify)); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("..", "docs", name+".svg")
+		if *update {
+			if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s is not what graph draws now: go test ./graph -update && make graph-pictures\n%s", path, lineDiff(string(want), got.String()))
+		}
+	}
+}
