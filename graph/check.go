@@ -6,27 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mvorch/mvorch/runner"
 )
 
-// Result is verify's result as `mvorch verify --output json` prints it
-// (runner.VerifyReport; the JSON is the contract this reads). A container
-// is its name and its host.
-type Result struct {
-	OK       bool         `json:"ok"`
-	Mode     string       `json:"mode"`
-	Pairs    []ResultPair `json:"pairs"`
-	Problems []string     `json:"problems"`
-}
-
-// ResultPair is one ping of a Result.
-type ResultPair struct {
-	From     string `json:"from"`
-	To       string `json:"to"`
-	Expect   bool   `json:"expect"`
-	Got      bool   `json:"got"`
-	FromHost string `json:"from_host"`
-	ToHost   string `json:"to_host"`
-}
+// Result is verify's result: what `mvorch verify --output json` prints
+// (runner.VerifyReport is that JSON contract, and this reads it). A
+// container is its name and its host.
+type Result = runner.VerifyReport
 
 // ReadResult reads what `mvorch verify --output json` printed, or what
 // `mvorch run --output json` printed (its "verify" member).

@@ -5,8 +5,9 @@
 // verify on top (what answered, what should have and did not, what should
 // not have and did).
 //
-// It is pure: Build turns a validated inventory (and an optional verify
-// result) into a Topology, and one renderer per format (dot.go, mermaid.go,
+// It is pure: no hosts, no network. Build turns a validated inventory (and
+// optionally verify's report, runner.VerifyReport, live or read back from
+// its JSON) into a Topology, and one renderer per format (dot.go, mermaid.go,
 // svg.go) writes that Topology. Everything is in inventory order, so the
 // same inventory always gives the same bytes.
 package graph

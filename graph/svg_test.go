@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner"
 )
 
 // manyHosts is an inventory of n hosts, each on VLANs 10 and 20 with one
@@ -80,7 +81,7 @@ func svgCases(t *testing.T) map[string]*Topology {
 		for i, c := range ring {
 			next := ring[(i+1)%len(ring)]
 			down := c.Host == "docker07" || next.Host == "docker07"
-			res.Pairs = append(res.Pairs, ResultPair{From: c.Name, FromHost: c.Host, To: next.Name, ToHost: next.Host, Expect: true, Got: !down})
+			res.Pairs = append(res.Pairs, runner.Pair{From: c.Name, FromHost: c.Host, To: next.Name, ToHost: next.Host, Expect: true, Got: !down})
 		}
 	}
 	top, err := Build(inv, res)

@@ -121,7 +121,7 @@ func TestZshAndFishCompletion(t *testing.T) {
 			got = shell(t, bin, path, "--no-config", "-c", `source $argv[1]; complete -C"mvorch r"`, script)
 			var names []string
 			for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
-				names = append(names, strings.Fields(l+" ")[0])
+				names = append(names, strings.Fields(l + " ")[0])
 			}
 			sort.Strings(names)
 			if strings.Join(names, " ") != "rollback run" {

@@ -129,20 +129,12 @@ func graphRun(c *cli.Context, o *graphOptions) error {
 	return nil
 }
 
-// verifyNow runs verify on the hosts and hands its report to graph.
+// verifyNow runs verify on the hosts.
 func verifyNow(c *cli.Context, inv *inventory.Inventory, o *graphOptions) (*graph.Result, error) {
 	r, err := runner.Connect(c.Context, inv, o.runner)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	v, err := r.Verify(c.Context, o.full)
-	if err != nil {
-		return nil, err
-	}
-	res := &graph.Result{OK: v.OK, Mode: v.Mode, Problems: v.Problems}
-	for _, p := range v.Pairs {
-		res.Pairs = append(res.Pairs, graph.ResultPair(p))
-	}
-	return res, nil
+	return r.Verify(c.Context, o.full)
 }

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/mvorch/mvorch/testbed/labtest"
 )
 
 // dotLinks are the verify lines of a DOT graph: "A -> B STATUS dir".
@@ -27,13 +25,7 @@ func dotLinks(dot string) []string {
 // (bbox10 and bbox11, both ways) as FAIL, exits 1 as verify does, and a
 // result saved by verify --output json draws the same.
 func TestLabGraphVerifyMarksStoppedContainer(t *testing.T) {
-	lab := labtest.Get(t)
-	inv := lab.Inventory()
-	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	if out := runJSON(t, lab, inv); !out.Verify.OK {
-		t.Fatalf("run: verify not ok: %+v", out.Verify)
-	}
+	lab, inv := builtArticle42(t)
 	r := mustMvorch(t, lab, "graph", "--verify", "--format", "dot", inv)
 	healthy := []string{"docker01/container/bbox10 -> docker02/container/bbox11 ok both", "docker01/container/bbox20 -> docker02/container/bbox21 ok both"}
 	if got := dotLinks(r.Stdout); strings.Join(got, "\n") != strings.Join(healthy, "\n") {
