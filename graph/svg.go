@@ -144,7 +144,7 @@ func newLayout(t *Topology) *layout {
 	rows := max(1, (len(t.Hosts)+maxCols-1)/maxCols)
 	l.cols = max(1, (len(t.Hosts)+rows-1)/rows)
 	for _, n := range t.Networks {
-		l.labelW = max(l.labelW, textW(n.Name))
+		l.labelW = max(l.labelW, textW(busLabel(&n)))
 	}
 	l.labelW += 30
 	l.boxW = 250
@@ -191,6 +191,9 @@ func (l *layout) hostRows(h *Host) []boxRow {
 			via += " " + a.ParentAddr.String()
 		}
 		rows = append(rows, boxRow{kind: rowVia, text: via, net: a.Net})
+		// A host_access shim on this network (issue 13) is a row here,
+		// "shim <address>", like rowVia; a router's gateway address
+		// (issue 14) likewise. See Host in graph.go.
 		for _, ci := range a.Containers {
 			c := &t.Containers[ci]
 			r := boxRow{kind: rowContainer, text: c.Name, right: c.IP.String(), net: a.Net, container: ci}
@@ -287,7 +290,7 @@ func (l *layout) drawBuses(c *canvas) {
 					}
 				}
 			}
-			c.printf(`<text x="%g" y="%g" text-anchor="end" font-weight="bold" fill="%s">%s</text>`+"\n", x0-14, y+4, net.Color, esc(net.Name))
+			c.printf(`<text x="%g" y="%g" text-anchor="end" fill="%s"><tspan font-weight="bold">%s</tspan> %s</text>`+"\n", x0-14, y+4, net.Color, esc(net.Name), net.Subnet)
 			c.printf(`<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="4" stroke-linecap="round"/>`+"\n", x0-8, y, right+12, y, net.Color)
 		}
 		for i := r * l.cols; i < min(len(l.boxes), (r+1)*l.cols); i++ {
@@ -609,6 +612,9 @@ func (c *canvas) defs() {
 	}
 	c.printf("</defs>\n")
 }
+
+// busLabel is what stands left of a network's line: its name and subnet.
+func busLabel(n *Network) string { return n.Name + " " + n.Subnet.String() }
 
 func textW(s string) float64 { return float64(len([]rune(s))) * charW }
 
