@@ -53,7 +53,7 @@ func graphCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "ping between the containers now (as mvorch verify) and draw the result"},
 			&cli.StringFlag{Name: "from-verify", Usage: "draw the result saved in `FILE` (mvorch verify --output json)"},
 			fullFlag(),
-		}, connectFlags()...),
+		}, slices.DeleteFunc(connectFlags(), func(f cli.Flag) bool { return f.Names()[0] == "no-color" })...), // it prints no text
 		Action: func(c *cli.Context) error {
 			o, err := parseGraph(c)
 			if err != nil {
