@@ -61,6 +61,7 @@ func (d *decoder) inventory(tree map[string]any) *Inventory {
 	for _, t := range hostTables {
 		inv.Hosts = append(inv.Hosts, d.host(t, inv.Defaults))
 	}
+	d.hosts = inv.Hosts
 	for _, t := range root.list("vlan", "[[vlan]]") {
 		inv.VLANs = append(inv.VLANs, d.vlan(t, inv.Hosts))
 	}
@@ -224,11 +225,35 @@ func (d *decoder) network(t *table) Network {
 	t.need("subnet", `a subnet, like subnet = "172.16.10.0/24"`)
 	t.need("gateway", `a gateway, like gateway = "172.16.10.1"`)
 	return Network{
-		Name:    t.str("name", checkNetworkName),
-		Subnet:  t.prefix("subnet", checkNetworkAddr),
-		Gateway: t.ipv4("gateway"),
-		VLAN:    t.integer("vlan", 1, 4094, "VLAN ids are 1..4094; leave vlan out to put the network on the parent NIC itself"),
+		Name:       t.str("name", checkNetworkName),
+		Subnet:     t.prefix("subnet", checkNetworkAddr),
+		Gateway:    t.ipv4("gateway"),
+		VLAN:       t.integer("vlan", 1, 4094, "VLAN ids are 1..4094; leave vlan out to put the network on the parent NIC itself"),
+		HostAccess: d.hostAccess(t),
 	}
+}
+
+// hostAccess reads host_access = { NAME = "ADDRESS", ... } in the order of
+// the [[host]] entries; names that are no host come last, for validate.
+func (d *decoder) hostAccess(t *table) []HostAccess {
+	v, ok := t.get("host_access")
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.wrongType("host_access", v, "a table", `write host_access = { docker01 = "172.16.10.250", ... }`)
+		return nil
+	}
+	sub := &table{d: d, path: t.key("host_access"), kind: "host access", m: m, present: true}
+	if len(m) == 0 {
+		d.report(sub.path, nil, `lists no hosts; write host_access = { docker01 = "172.16.10.250", ... }, or leave it out`)
+	}
+	var out []HostAccess
+	for _, name := range d.hostOrder(sub, d.hosts) {
+		out = append(out, HostAccess{Host: name, Addr: sub.ipv4(name)})
+	}
+	return out
 }
 
 // checkNetworkAddr: docker wants the network address, not an address in it.
