@@ -149,6 +149,7 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	bad += writeHostPairs(w, v.HostPairs, false)
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
@@ -157,14 +158,14 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		return
 	}
 	fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs)+len(v.HostPairs))
 }
 
 // writeVerifySample prints a sampled check as a list: a matrix of a
 // hundred columns, mostly unchecked, says less than the pairs that differ.
 func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
-	bad := 0
+	bad := writeHostPairs(w, v.HostPairs, true)
 	for _, p := range v.Pairs {
 		switch {
 		case p.Expect == p.Got:
@@ -183,7 +184,7 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
 		return
 	}
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs)+len(v.HostPairs))
 }
 
 // pairLabels is the Labeler of the containers the pairs name.
@@ -193,6 +194,43 @@ func pairLabels(pairs []Pair) Labeler {
 		hn = append(hn, [2]string{p.FromHost, p.From}, [2]string{p.ToHost, p.To})
 	}
 	return NewLabeler(hn)
+}
+
+// writeHostPairs prints the pings between hosts and their own containers,
+// one line each (only those that differ when onlyBad), and returns how
+// many differ from what is expected.
+func writeHostPairs(w io.Writer, pairs []Pair, onlyBad bool) int {
+	bad, header := 0, false
+	for _, p := range pairs {
+		if onlyBad && p.Expect == p.Got {
+			continue
+		}
+		if !header && !onlyBad {
+			fmt.Fprintln(w, "Hosts and their own containers (host access: a macvlan shim on the host):")
+			header = true
+		}
+		from, to := p.From, p.To
+		if p.FromKind == KindHost {
+			from = "host " + from
+		}
+		if p.ToKind == KindHost {
+			to = "host " + to + " (" + p.ToAddr + ")"
+		}
+		cell := "ok"
+		switch {
+		case p.Expect == p.Got && !p.Got:
+			cell = "--  (no host access: a macvlan child cannot reach its parent)"
+		case p.Got && !p.Expect:
+			cell, bad = "LEAK: answered, without host access", bad+1
+		case !p.Got && p.Expect:
+			cell, bad = "FAIL: no answer, with host access", bad+1
+		}
+		fmt.Fprintf(w, "  %s -> %s: %s\n", from, to, cell)
+	}
+	if header && bad == 0 {
+		fmt.Fprintf(w, "Hosts: all %d pings as expected.\n", len(pairs))
+	}
+	return bad
 }
 
 // WriteVerifyJSON prints the contract shape of `verify --output json`.
