@@ -138,22 +138,13 @@ func (d *decoder) vlan(t *table, hosts []Host) VLAN {
 // vlanHosts reads hosts = { NAME = "ADDRESS/BITS", ... } in the order of the
 // [[host]] entries; names that are no host come last, for validate to report.
 func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
-	v, ok := t.get("hosts")
-	if !ok {
+	sub := d.hostTable(t, "hosts", "VLAN hosts", `write hosts = { docker01 = "192.168.10.10/24", ... }`, "")
+	if sub == nil {
 		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.wrongType("hosts", v, "a table", `write hosts = { docker01 = "192.168.10.10/24", ... }`)
-		return nil
-	}
-	sub := &table{d: d, path: t.key("hosts"), kind: "VLAN hosts", m: m, present: true}
-	if len(m) == 0 {
-		d.report(sub.path, nil, `lists no hosts; write hosts = { docker01 = "192.168.10.10/24", ... }`)
 	}
 	var out []VLANHost
 	for _, name := range d.hostOrder(sub, hosts) {
-		if v, ok := m[name]; ok {
+		if v, ok := sub.m[name]; ok {
 			if _, ok := v.(string); !ok {
 				sub.get(name)
 				sub.wrongType(name, v, "a string", fmt.Sprintf("write %s = \"192.168.10.10/24\", the host's address and prefix length on the VLAN", joinKey("", name)))
@@ -164,6 +155,25 @@ func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
 		out = append(out, VLANHost{Host: name, Addr: sub.prefix(name, nil)})
 	}
 	return out
+}
+
+// hostTable is the table under name whose keys are host names, or nil when
+// it is absent or not a table (reported, with write as the way to write it).
+func (d *decoder) hostTable(t *table, name, kind, write, orElse string) *table {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.wrongType(name, v, "a table", write)
+		return nil
+	}
+	sub := &table{d: d, path: t.key(name), kind: kind, m: m, present: true}
+	if len(m) == 0 {
+		d.report(sub.path, nil, "lists no hosts; "+write+orElse)
+	}
+	return sub
 }
 
 // hostOrder sorts the keys of a table of hosts: known hosts in inventory
@@ -236,18 +246,9 @@ func (d *decoder) network(t *table) Network {
 // hostAccess reads host_access = { NAME = "ADDRESS", ... } in the order of
 // the [[host]] entries; names that are no host come last, for validate.
 func (d *decoder) hostAccess(t *table) []HostAccess {
-	v, ok := t.get("host_access")
-	if !ok {
+	sub := d.hostTable(t, "host_access", "host access", `write host_access = { docker01 = "172.16.10.250", ... }`, ", or leave it out")
+	if sub == nil {
 		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.wrongType("host_access", v, "a table", `write host_access = { docker01 = "172.16.10.250", ... }`)
-		return nil
-	}
-	sub := &table{d: d, path: t.key("host_access"), kind: "host access", m: m, present: true}
-	if len(m) == 0 {
-		d.report(sub.path, nil, `lists no hosts; write host_access = { docker01 = "172.16.10.250", ... }, or leave it out`)
 	}
 	var out []HostAccess
 	for _, name := range d.hostOrder(sub, d.hosts) {
