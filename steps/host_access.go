@@ -93,7 +93,7 @@ func (c *Context) madeUnit(r Rendered) bool {
 // address and every route.
 func shimRunning(f *Facts, s Shim) bool {
 	l := f.Links[s.Name]
-	if l == nil || !l.Up || l.Kind != "macvlan" || l.Parent != s.Parent || !slices.Contains(l.Addrs, s.Addr.String()+"/32") {
+	if l == nil || !l.Up || l.Kind != "macvlan" || !onParent(f, l, s.Parent) || !slices.Contains(l.Addrs, s.Addr.String()+"/32") {
 		return false
 	}
 	for _, p := range s.Routes {
@@ -102,4 +102,16 @@ func shimRunning(f *Facts, s Shim) bool {
 		}
 	}
 	return true
+}
+
+// onParent: l hangs off parent. A macvlan made on a macvlan is attached by
+// the kernel to the lower one and shows as "mv-ens33.10@ens33" (the lab's
+// stand-in for a VLAN sub-interface is such a macvlan), so its grandparent
+// counts too where parent is itself a macvlan.
+func onParent(f *Facts, l *Link, parent string) bool {
+	if l.Parent == parent {
+		return true
+	}
+	p := f.Links[parent]
+	return p != nil && p.Kind == "macvlan" && p.Parent != "" && p.Parent == l.Parent
 }
