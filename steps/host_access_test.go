@@ -121,3 +121,34 @@ func TestHostAccessRecreatesNetworkForAux(t *testing.T) {
 		t.Errorf("networks on docker01:\n%s", text)
 	}
 }
+
+// Once made, a shim is left alone; a shim the kernel shows on the lower
+// device of a macvlan parent (the lab's VLAN stand-in) is on its parent;
+// one missing from a parent that is a real VLAN is started again.
+func TestHostAccessSteadyState(t *testing.T) {
+	inv := hostAccessInventory(t)
+	facts := map[string]*Facts{"docker01": okFacts("docker01"), "docker02": okFacts("docker02")}
+	if _, err := Build(inv, facts); err != nil {
+		t.Fatal(err)
+	}
+	f := facts["docker01"]
+	f.Links["ens33.10"].Kind = "macvlan"
+	f.Links["mv-ens33.10"].Parent = "ens33"
+	p, err := Build(inv, facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chs := changesOf(p, "docker01", "host-access"); len(chs) != 0 {
+		t.Errorf("a running shim planned again: %+v", chs[0])
+	}
+	f.Links["ens33.10"].Kind = "vlan"
+	f.Links["mv-ens33.10"].Parent = "ens33" // as the facts would show it again
+	p, err = Build(inv, facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chs := changesOf(p, "docker01", "host-access")
+	if len(chs) != 1 || chs[0].Action != ActionChange || opsText(chs[0].Do) != "exec systemctl restart mvorch-shim-ens33.10.service\n" {
+		t.Errorf("a shim on the wrong parent: %+v", chs)
+	}
+}
