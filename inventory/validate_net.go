@@ -30,9 +30,8 @@ func (c checker) hostAccess(key string, n Network) {
 	owners := map[netip.Addr]string{}
 	for _, a := range n.HostAccess {
 		hk := joinKey(key+".host_access", a.Host)
-		h, ok := c.inv.Host(a.Host)
+		h, ok := c.knownHost(hk, a.Host)
 		if !ok {
-			c.report(hk, nil, "no [[host]] has this name; known hosts: "+c.hostNames())
 			continue
 		}
 		if _, known := c.inv.VLAN(n.VLAN); n.VLAN != 0 && !known {
