@@ -109,7 +109,7 @@ func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error)
 		old.Driver, old.Subnet, old.Gateway, old.Parent, auxText(old.Aux), subnet, gw, parent, auxText(aux))
 	if !maps.Equal(old.Aux, aux) {
 		// docker cannot change a network's addresses in place.
-		ch.Detail += " (docker cannot add aux addresses to a network: it is made again, with its containers)"
+		ch.Detail += " (docker cannot change the aux addresses of a network: it is made again, with its containers)"
 	}
 	if !old.Managed {
 		ch.Conflict = fmt.Sprintf("network %s exists on %s with other settings and mvorch did not make it", n.Name, c.Host.Name)
