@@ -22,6 +22,7 @@ type decoder struct {
 	file     string
 	lines    map[string]int // key path -> line; nil when positions are unknown
 	problems Problems
+	hosts    []Host // the [[host]] entries, once read: tables keyed by host follow their order
 }
 
 // line finds the line of key, or of its nearest parent that is written in

@@ -102,6 +102,16 @@ type Network struct {
 	Subnet  netip.Prefix
 	Gateway netip.Addr
 	VLAN    int // 0: on the parent NIC itself
+	// HostAccess gives hosts an address of their own on the network,
+	// through a macvlan shim (see ShimName), in [[host]] order.
+	HostAccess []HostAccess
+}
+
+// HostAccess is one entry of a network's host_access: Host reaches the
+// network's containers from Addr, an address of the network's subnet.
+type HostAccess struct {
+	Host string
+	Addr netip.Addr
 }
 
 // Container is one [[container]] with a fixed address.

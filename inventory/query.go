@@ -152,3 +152,25 @@ func (inv *Inventory) ContainersOn(host string) []Container {
 	}
 	return cs
 }
+
+// Access is host's host_access address on net, if it has one.
+func (net *Network) Access(host string) (netip.Addr, bool) {
+	for _, a := range net.HostAccess {
+		if a.Host == host {
+			return a.Addr, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// ShimName is the macvlan interface that gives a host access to the
+// networks on parent: "mv-" and the parent ("mv-ens33.10"), so that a person
+// sees at once what it hangs off. A parent too long for that keeps its last
+// characters (the VLAN id is at the end), within Linux's 15.
+func ShimName(parent string) string {
+	const prefix = "mv-"
+	if len(prefix)+len(parent) > maxIfName {
+		parent = parent[len(parent)-(maxIfName-len(prefix)):]
+	}
+	return prefix + parent
+}

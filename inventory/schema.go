@@ -61,6 +61,7 @@ func (d *decoder) inventory(tree map[string]any) *Inventory {
 	for _, t := range hostTables {
 		inv.Hosts = append(inv.Hosts, d.host(t, inv.Defaults))
 	}
+	d.hosts = inv.Hosts
 	for _, t := range root.list("vlan", "[[vlan]]") {
 		inv.VLANs = append(inv.VLANs, d.vlan(t, inv.Hosts))
 	}
@@ -137,22 +138,13 @@ func (d *decoder) vlan(t *table, hosts []Host) VLAN {
 // vlanHosts reads hosts = { NAME = "ADDRESS/BITS", ... } in the order of the
 // [[host]] entries; names that are no host come last, for validate to report.
 func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
-	v, ok := t.get("hosts")
-	if !ok {
+	sub := d.hostTable(t, "hosts", "VLAN hosts", `write hosts = { docker01 = "192.168.10.10/24", ... }`, "")
+	if sub == nil {
 		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.wrongType("hosts", v, "a table", `write hosts = { docker01 = "192.168.10.10/24", ... }`)
-		return nil
-	}
-	sub := &table{d: d, path: t.key("hosts"), kind: "VLAN hosts", m: m, present: true}
-	if len(m) == 0 {
-		d.report(sub.path, nil, `lists no hosts; write hosts = { docker01 = "192.168.10.10/24", ... }`)
 	}
 	var out []VLANHost
 	for _, name := range d.hostOrder(sub, hosts) {
-		if v, ok := m[name]; ok {
+		if v, ok := sub.m[name]; ok {
 			if _, ok := v.(string); !ok {
 				sub.get(name)
 				sub.wrongType(name, v, "a string", fmt.Sprintf("write %s = \"192.168.10.10/24\", the host's address and prefix length on the VLAN", joinKey("", name)))
@@ -163,6 +155,25 @@ func (d *decoder) vlanHosts(t *table, hosts []Host) []VLANHost {
 		out = append(out, VLANHost{Host: name, Addr: sub.prefix(name, nil)})
 	}
 	return out
+}
+
+// hostTable is the table under name whose keys are host names, or nil when
+// it is absent or not a table (reported, with write as the way to write it).
+func (d *decoder) hostTable(t *table, name, kind, write, orElse string) *table {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.wrongType(name, v, "a table", write)
+		return nil
+	}
+	sub := &table{d: d, path: t.key(name), kind: kind, m: m, present: true}
+	if len(m) == 0 {
+		d.report(sub.path, nil, "lists no hosts; "+write+orElse)
+	}
+	return sub
 }
 
 // hostOrder sorts the keys of a table of hosts: known hosts in inventory
@@ -224,11 +235,26 @@ func (d *decoder) network(t *table) Network {
 	t.need("subnet", `a subnet, like subnet = "172.16.10.0/24"`)
 	t.need("gateway", `a gateway, like gateway = "172.16.10.1"`)
 	return Network{
-		Name:    t.str("name", checkNetworkName),
-		Subnet:  t.prefix("subnet", checkNetworkAddr),
-		Gateway: t.ipv4("gateway"),
-		VLAN:    t.integer("vlan", 1, 4094, "VLAN ids are 1..4094; leave vlan out to put the network on the parent NIC itself"),
+		Name:       t.str("name", checkNetworkName),
+		Subnet:     t.prefix("subnet", checkNetworkAddr),
+		Gateway:    t.ipv4("gateway"),
+		VLAN:       t.integer("vlan", 1, 4094, "VLAN ids are 1..4094; leave vlan out to put the network on the parent NIC itself"),
+		HostAccess: d.hostAccess(t),
 	}
+}
+
+// hostAccess reads host_access = { NAME = "ADDRESS", ... } in the order of
+// the [[host]] entries; names that are no host come last, for validate.
+func (d *decoder) hostAccess(t *table) []HostAccess {
+	sub := d.hostTable(t, "host_access", "host access", `write host_access = { docker01 = "172.16.10.250", ... }`, ", or leave it out")
+	if sub == nil {
+		return nil
+	}
+	var out []HostAccess
+	for _, name := range d.hostOrder(sub, d.hosts) {
+		out = append(out, HostAccess{Host: name, Addr: sub.ipv4(name)})
+	}
+	return out
 }
 
 // checkNetworkAddr: docker wants the network address, not an address in it.

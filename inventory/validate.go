@@ -54,6 +54,15 @@ func (c checker) hosts() {
 	}
 }
 
+// knownHost is the [[host]] a table key names, reported at key when none does.
+func (c checker) knownHost(key, name string) (*Host, bool) {
+	h, ok := c.inv.Host(name)
+	if !ok {
+		c.report(key, nil, "no [[host]] has this name; known hosts: "+c.hostNames())
+	}
+	return h, ok
+}
+
 func (c checker) hostNames() string {
 	names := make([]string, len(c.inv.Hosts))
 	for i, h := range c.inv.Hosts {
@@ -78,9 +87,8 @@ func (c checker) vlanHosts(key string, v VLAN) {
 	gatewayChecked := false
 	for _, vh := range v.Hosts {
 		hk := joinKey(key+".hosts", vh.Host)
-		h, ok := c.inv.Host(vh.Host)
+		h, ok := c.knownHost(hk, vh.Host)
 		if !ok {
-			c.report(hk, nil, "no [[host]] has this name; known hosts: "+c.hostNames())
 			continue
 		}
 		c.ifName(hk, h, v.ID)

@@ -19,7 +19,72 @@ func (c checker) networks() {
 		c.networkGateway(key, n)
 		c.networkVLAN(key, n)
 		c.networkOverlap(key, i, n)
+		c.hostAccess(key, n)
 	}
+}
+
+// hostAccess checks each host's shim address: an ordinary address of the
+// subnet that no container, gateway or other host has, on a host where
+// the network exists.
+func (c checker) hostAccess(key string, n Network) {
+	owners := map[netip.Addr]string{}
+	for _, a := range n.HostAccess {
+		hk := joinKey(key+".host_access", a.Host)
+		h, ok := c.knownHost(hk, a.Host)
+		if !ok {
+			continue
+		}
+		if _, known := c.inv.VLAN(n.VLAN); n.VLAN != 0 && !known {
+			continue // reported at the network's vlan
+		}
+		if !slices.Contains(c.inv.NetworkHosts(&n), h.Name) {
+			c.report(hk, nil, fmt.Sprintf("%s is on VLAN %d, where %s has no address; add %s to that VLAN's hosts, or give host access only to %s",
+				n.Name, n.VLAN, h.Name, h.Name, strings.Join(c.inv.NetworkHosts(&n), ", ")))
+			continue
+		}
+		if !a.Addr.IsValid() || !n.Subnet.IsValid() {
+			continue
+		}
+		if msg := c.hostAccessAddr(n, a, owners); msg != "" {
+			if free := c.freeAccessAddr(n, a.Addr); free.IsValid() {
+				msg += fmt.Sprintf(", like %s", free)
+			}
+			c.report(hk, a.Addr.String(), msg)
+			continue
+		}
+		owners[a.Addr] = a.Host
+	}
+}
+
+func (c checker) hostAccessAddr(n Network, a HostAccess, owners map[netip.Addr]string) string {
+	switch {
+	case !n.Subnet.Contains(a.Addr):
+		return fmt.Sprintf("outside %s's subnet %s; host access needs an address in it", n.Name, n.Subnet)
+	case reservedIn(n.Subnet, a.Addr) != "":
+		return fmt.Sprintf("is the %s of %s's subnet %s; pick a host address", reservedIn(n.Subnet, a.Addr), n.Name, n.Subnet)
+	case a.Addr == n.Gateway:
+		return fmt.Sprintf("is %s's gateway; the host needs an address of its own", n.Name)
+	}
+	if other, dup := owners[a.Addr]; dup {
+		return fmt.Sprintf("%s has the same host access address on %s; each host needs its own", other, n.Name)
+	}
+	for j, ct := range c.inv.Containers {
+		if ct.Network == n.Name && ct.IP == a.Addr {
+			return fmt.Sprintf("is the address of container %s on %s (%s); pick one no container of %s uses",
+				ct.Name, ct.Host, c.where(indexKey("container", j+1)), n.Name)
+		}
+	}
+	return ""
+}
+
+// freeAccessAddr suggests an address of n that no gateway, container or
+// host access entry has, next to the one written.
+func (c checker) freeAccessAddr(n Network, near netip.Addr) netip.Addr {
+	return freeAddr(n.Subnet, near, func(a netip.Addr) bool {
+		return a == n.Gateway ||
+			slices.ContainsFunc(c.inv.Containers, func(o Container) bool { return o.Network == n.Name && o.IP == a }) ||
+			slices.ContainsFunc(n.HostAccess, func(o HostAccess) bool { return o.Addr == a })
+	})
 }
 
 func (c checker) networkGateway(key string, n Network) {

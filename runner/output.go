@@ -149,21 +149,37 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	hostBad := writeHostPairs(w, v.HostPairs, false)
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
-	if bad == 0 {
-		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
+	if bad+hostBad > 0 {
+		fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
 	}
-	fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	writeVerifySummary(w, v, bad, hostBad)
+}
+
+// writeVerifySummary ends verify's text: the containers' pairs, and the
+// hosts' pings on a line of their own when some differ.
+func writeVerifySummary(w io.Writer, v *VerifyReport, bad, hostBad int) {
+	if hostBad > 0 {
+		fmt.Fprintf(w, "Hosts: %d of %d pings differ from what is expected.\n", hostBad, len(v.HostPairs))
+	}
+	switch {
+	case bad == 0 && hostBad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
+	case bad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs of containers as expected; the hosts' pings above differ.\n", len(v.Pairs))
+	default:
+		fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	}
 }
 
 // writeVerifySample prints a sampled check as a list: a matrix of a
 // hundred columns, mostly unchecked, says less than the pairs that differ.
 func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
+	hostBad := writeHostPairs(w, v.HostPairs, true)
 	bad := 0
 	for _, p := range v.Pairs {
 		switch {
@@ -179,11 +195,7 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
-	if bad == 0 {
-		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
-	}
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	writeVerifySummary(w, v, bad, hostBad)
 }
 
 // pairLabels is the Labeler of the containers the pairs name.
@@ -193,6 +205,43 @@ func pairLabels(pairs []Pair) Labeler {
 		hn = append(hn, [2]string{p.FromHost, p.From}, [2]string{p.ToHost, p.To})
 	}
 	return NewLabeler(hn)
+}
+
+// writeHostPairs prints the pings between hosts and their own containers,
+// one line each (only those that differ when onlyBad), and returns how
+// many differ from what is expected.
+func writeHostPairs(w io.Writer, pairs []Pair, onlyBad bool) int {
+	bad, header := 0, false
+	for _, p := range pairs {
+		if onlyBad && p.Expect == p.Got {
+			continue
+		}
+		if !header && !onlyBad {
+			fmt.Fprintln(w, "Hosts and their own containers (host access: a macvlan shim on the host):")
+			header = true
+		}
+		from, to := p.From, p.To
+		if p.FromKind == KindHost {
+			from = "host " + from
+		}
+		if p.ToKind == KindHost {
+			to = "host " + to + " (" + p.ToAddr + ")"
+		}
+		cell := "ok"
+		switch {
+		case p.Expect == p.Got && !p.Got:
+			cell = "--  (no host access: a macvlan child cannot reach its parent)"
+		case p.Got && !p.Expect:
+			cell, bad = "LEAK: answered, without host access", bad+1
+		case !p.Got && p.Expect:
+			cell, bad = "FAIL: no answer, with host access", bad+1
+		}
+		fmt.Fprintf(w, "  %s -> %s: %s\n", from, to, cell)
+	}
+	if header && bad == 0 {
+		fmt.Fprintf(w, "Hosts: all %d pings as expected.\n", len(pairs))
+	}
+	return bad
 }
 
 // WriteVerifyJSON prints the contract shape of `verify --output json`.

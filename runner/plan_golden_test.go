@@ -105,7 +105,7 @@ func TestGoldenPlanJSONArticle42(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary["add"] != 21 || doc.Summary["change"] != 4 || doc.Summary["remove"] != 0 {
+	if doc.Summary["add"] != 23 || doc.Summary["change"] != 4 || doc.Summary["remove"] != 0 {
 		t.Errorf("summary %v", doc.Summary)
 	}
 	for _, ch := range doc.Changes {

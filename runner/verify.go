@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,39 @@ type Pair struct {
 	Got      bool   `json:"got"`
 	FromHost string `json:"from_host"`
 	ToHost   string `json:"to_host"`
+	// FromKind and ToKind are "host" where that end is a host itself (From
+	// or To is then the host's name), empty for a container.
+	FromKind string `json:"from_kind,omitempty"`
+	ToKind   string `json:"to_kind,omitempty"`
+	// ToAddr is the address pinged where To is a host: its host_access
+	// (shim) address on the container's network.
+	ToAddr string `json:"to_addr,omitempty"`
+}
+
+// KindHost marks the host end of a pair.
+const KindHost = "host"
+
+// HostPairs are the pings between hosts and their own containers. With
+// host access on a network, the host pings each of its containers there
+// and each of them pings the host's shim address: both must answer.
+// Without it the host pings its own containers, which must not answer: a
+// macvlan child cannot talk to its parent (article 3.5).
+func HostPairs(inv *inventory.Inventory) []Pair {
+	var pairs []Pair
+	for _, h := range inv.Hosts {
+		for _, c := range inv.ContainersOn(h.Name) {
+			n, ok := inv.Network(c.Network)
+			if !ok {
+				continue
+			}
+			addr, access := n.Access(h.Name)
+			pairs = append(pairs, Pair{From: h.Name, FromHost: h.Name, FromKind: KindHost, To: c.Name, ToHost: h.Name, Expect: access})
+			if access {
+				pairs = append(pairs, Pair{From: c.Name, FromHost: h.Name, To: h.Name, ToHost: h.Name, ToKind: KindHost, ToAddr: addr.String(), Expect: true})
+			}
+		}
+	}
+	return pairs
 }
 
 // VerifyReport is the connectivity matrix.
@@ -38,6 +72,10 @@ type VerifyReport struct {
 	// Containers are the matrix's rows and columns, in inventory order: a
 	// container's name, or NAME@HOST where hosts share a name (Label).
 	Containers []string `json:"containers"`
+	// HostPairs are the pings between hosts and their own containers
+	// (HostPairs): with host access both ways, expected to answer; without
+	// it from the host, expected not to.
+	HostPairs []Pair `json:"host_pairs"`
 	// Problems say why a container could not ping at all.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -155,6 +193,9 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 		rep.Containers = append(rep.Containers, labels.Label(c.Host, c.Name))
 	}
 	rep.Pairs, rep.Mode = VerifyPairs(cts, full)
+	// The hosts' pings go with the containers' and are split off at the end.
+	nc := len(rep.Pairs)
+	rep.Pairs = append(rep.Pairs, HostPairs(r.inv)...)
 	ipOf := map[[2]string]string{}
 	for _, c := range cts {
 		ipOf[[2]string{c.Host, c.Name}] = c.IP.String()
@@ -195,6 +236,7 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 	for _, p := range rep.Pairs {
 		rep.OK = rep.OK && p.Expect == p.Got
 	}
+	rep.Pairs, rep.HostPairs = rep.Pairs[:nc:nc], rep.Pairs[nc:]
 	return rep, nil
 }
 
@@ -246,7 +288,7 @@ func (r *Runner) containerPIDs(ctx context.Context, host string, names []string)
 func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf map[[2]string]string) ([]bool, []string, error) {
 	var names []string
 	for _, p := range pairs {
-		if len(names) == 0 || names[len(names)-1] != p.From {
+		if p.FromKind != KindHost && !slices.Contains(names, p.From) {
 			names = append(names, p.From)
 		}
 	}
@@ -260,12 +302,20 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	// one fork: on a host with many pings, processes are the cost.
 	expected, total := 0, 0
 	inner := map[string][]string{}
+	const hostSender = "\x00host" // the host's own pings, in no container
 	for i, p := range pairs {
-		if _, ok := pids[p.From]; !ok {
+		sender := p.From
+		if p.FromKind == KindHost {
+			sender = hostSender
+		} else if _, ok := pids[p.From]; !ok {
 			continue
 		}
+		to := p.ToAddr
+		if to == "" {
+			to = ipOf[[2]string{p.ToHost, p.To}]
+		}
 		ping := func(count, wait string) string {
-			return sh.New("ping", "-n", "-q", "-c", count, "-W", wait, ipOf[[2]string{p.ToHost, p.To}]).Raw(">/dev/null 2>&1").String()
+			return sh.New("ping", "-n", "-q", "-c", count, "-W", wait, to).Raw(">/dev/null 2>&1").String()
 		}
 		probe := ping("1", "1")
 		if p.Expect {
@@ -277,13 +327,16 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		}
 		total++
 		// "b N" says ping N is starting: its wait counts from there.
-		inner[p.From] = append(inner[p.From], fmt.Sprintf("{ echo b %d; { %s; } && echo %d ok || echo %d no; } &", i, probe, i, i))
+		inner[sender] = append(inner[sender], fmt.Sprintf("{ echo b %d; { %s; } && echo %d ok || echo %d no; } &", i, probe, i, i))
 	}
 	for _, name := range names {
 		if lines := inner[name]; len(lines) > 0 {
 			body := strings.Join(append(lines, "wait"), "\n")
 			script = append(script, sh.New("nsenter", "-t", strconv.Itoa(pids[name]), "-n", "sh", "-c", body).Raw("&"))
 		}
+	}
+	if lines := inner[hostSender]; len(lines) > 0 {
+		script = append(script, sh.New("sh", "-c", strings.Join(append(lines, "wait"), "\n")).Raw("&"))
 	}
 	got := make([]bool, len(pairs))
 	if total == 0 {

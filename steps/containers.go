@@ -143,7 +143,7 @@ func describeNets(ct *DockerContainer) string {
 	return s
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[T any](m map[string]T) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -42,7 +42,12 @@ type Facts struct {
 	// Files holds the files that exist, by path.
 	Files map[string]*File
 	// Dirs are the directories mvorch may write into that exist.
-	Dirs    map[string]bool
+	Dirs map[string]bool
+	// Symlinks are the links that enable mvorch's units, path -> target.
+	Symlinks map[string]string
+	// Routes are the IPv4 routes through each interface: dev -> destinations
+	// ("172.16.10.0/24", "default").
+	Routes  map[string][]string
 	Docker  Docker
 	Journal []byte
 	// liveEntries caches the parsed journal (see live).
@@ -94,6 +99,9 @@ type DockerNetwork struct {
 	Name, Driver, Subnet, Gateway, Parent string
 	Managed                               bool
 	Containers                            []string
+	// Aux are the network's --aux-address entries, name -> address:
+	// addresses docker must never hand out.
+	Aux map[string]string
 }
 
 // DockerContainer is one container.
@@ -142,15 +150,18 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("hostname"), "read -r h </proc/sys/kernel/hostname && echo \"$h\" || hostname",
 		section("links"), "ip -d -o link show",
 		section("addrs"), "ip -o -4 addr show",
+		section("routes"), routesCmd(inv, h),
 		section("wireless"), "for d in /sys/class/net/*; do [ -d \"$d/wireless\" ] && echo \"${d##*/}\"; done; true",
 		section("modules"),
 		"if test -d /sys/module/8021q; then echo loaded; elif modinfo 8021q >/dev/null 2>&1; then echo available; fi; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
+		section("symlinks"),
+		"for l in " + sh.Quote(WantsDir) + "/" + unitPrefix + "*.service; do [ -L \"$l\" ] && echo \"$l $(readlink \"$l\")\"; done; true",
 		section("dirs"),
 		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
 		"set --; nl='",
 		"'",
-		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + sh.Quote(JournalFile) + "; do",
+		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + unitGlobs() + " " + sh.Quote(JournalFile) + "; do",
 		"  case $f in *\"$nl\"*) continue ;; esac",
 		"  [ -f \"$f\" ] && set -- \"$@\" \"$f\"",
 		"done",
@@ -180,7 +191,8 @@ var ErrFactsChanged = errors.New("a file changed while it was read")
 
 // ParseFacts reads the output of FactsScript.
 func ParseFacts(host string, out []byte) (*Facts, error) {
-	f := &Facts{Host: host, Links: map[string]*Link{}, Files: map[string]*File{}, Dirs: map[string]bool{}}
+	f := &Facts{Host: host, Links: map[string]*Link{}, Files: map[string]*File{}, Dirs: map[string]bool{},
+		Symlinks: map[string]string{}, Routes: map[string][]string{}}
 	f.Docker.Networks = map[string]*DockerNetwork{}
 	f.Docker.Containers = map[string]*DockerContainer{}
 	f.Docker.Images = map[string]string{}
@@ -208,6 +220,12 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 		f.Mod8021qAvail = f.Mod8021qAvail || l == "available" || l == "loaded"
 	}
 	f.NetworkScripts = strings.Join(sections["netscripts"], "") == "yes"
+	for _, l := range sections["symlinks"] {
+		if p, target, ok := strings.Cut(l, " "); ok {
+			f.Symlinks[p] = target
+		}
+	}
+	f.parseRoutes(sections["routes"])
 	for _, d := range sections["dirs"] {
 		f.Dirs[strings.TrimSpace(d)] = true
 	}
@@ -306,6 +324,41 @@ func (f *Facts) parseLinks(links, addrs, wireless []string) {
 	}
 }
 
+// parseRoutes reads `ip -o -4 route show`, e.g.
+// "172.16.10.0/24 dev mv-ens33.10 scope link src 172.16.10.250".
+func (f *Facts) parseRoutes(lines []string) {
+	for _, l := range lines {
+		fields := strings.Fields(l)
+		for i := 1; i+1 < len(fields); i++ {
+			if fields[i] == "dev" {
+				f.Routes[fields[i+1]] = append(f.Routes[fields[i+1]], fields[0])
+				break
+			}
+		}
+	}
+}
+
+// routesCmd reads the routes where a shim needs them checked: only a host
+// with host access pays for the process.
+func routesCmd(inv *inventory.Inventory, h *inventory.Host) string {
+	for i := range inv.Networks {
+		if _, ok := inv.Networks[i].Access(h.Name); ok {
+			return "ip -o -4 route show"
+		}
+	}
+	return "true"
+}
+
+// unitGlobs are the shell globs of mvorch's units, for the facts script.
+func unitGlobs() string {
+	q := make([]string, len(unitFactGlobs))
+	for i, g := range unitFactGlobs {
+		dir, base, _ := strings.Cut(g, "*")
+		q[i] = sh.Quote(dir) + "*" + sh.Quote(base)
+	}
+	return strings.Join(q, " ")
+}
+
 func hasFlag(flags, flag string) bool {
 	for _, f := range strings.Split(flags, ",") {
 		if f == flag {
@@ -347,7 +400,10 @@ type apiNetwork struct {
 	Name   string
 	Driver string
 	IPAM   struct {
-		Config []struct{ Subnet, Gateway string }
+		Config []struct {
+			Subnet, Gateway    string
+			AuxiliaryAddresses map[string]string
+		}
 	}
 	Options map[string]string
 	Labels  map[string]string
@@ -382,7 +438,7 @@ func (f *Facts) SetDocker(api DockerAPI) error {
 		dn := &DockerNetwork{Name: n.Name, Driver: n.Driver, Parent: n.Options["parent"], Managed: n.Labels[ManagedLabel] == "true"}
 		for _, c := range n.IPAM.Config {
 			if !strings.Contains(c.Subnet, ":") {
-				dn.Subnet, dn.Gateway = c.Subnet, c.Gateway
+				dn.Subnet, dn.Gateway, dn.Aux = c.Subnet, c.Gateway, c.AuxiliaryAddresses
 			}
 		}
 		f.Docker.Networks[n.Name] = dn

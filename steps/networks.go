@@ -2,6 +2,8 @@ package steps
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
@@ -36,9 +38,39 @@ func (s Networks) Plan(c *Context) ([]*Change, error) {
 	return append(out, s.removeStale(c, want)...), nil
 }
 
-func createNetwork(name, subnet, gateway, parent string) sh.Command {
-	return sh.New("docker", "network", "create", "-d", "macvlan", "--subnet", subnet, "--gateway", gateway,
-		"-o", "parent="+parent, "--label", ManagedLabel+"=true", "--", name)
+// createNetwork makes a macvlan network. aux are its --aux-address
+// entries: the hosts' shim addresses (host_access), which docker must never
+// give a container started without --ip.
+func createNetwork(name, subnet, gateway, parent string, aux map[string]string) sh.Command {
+	cmd := sh.New("docker", "network", "create", "-d", "macvlan", "--subnet", subnet, "--gateway", gateway)
+	for _, k := range sortedKeys(aux) {
+		cmd = cmd.Arg("--aux-address", k+"="+aux[k])
+	}
+	return cmd.Arg("-o", "parent="+parent, "--label", ManagedLabel+"=true", "--", name)
+}
+
+// wantAux are the aux addresses a network must hold: every host_access
+// address, on every host (the segment is one, whichever host docker runs on).
+func wantAux(n *inventory.Network) map[string]string {
+	if len(n.HostAccess) == 0 {
+		return nil
+	}
+	aux := map[string]string{}
+	for _, a := range n.HostAccess {
+		aux[a.Host] = a.Addr.String()
+	}
+	return aux
+}
+
+func auxText(aux map[string]string) string {
+	if len(aux) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range sortedKeys(aux) {
+		parts = append(parts, k+"="+aux[k])
+	}
+	return " aux " + strings.Join(parts, ",")
 }
 
 // removeNetwork removes a network, and is safe to repeat: a network already
@@ -57,30 +89,34 @@ func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error)
 		return nil, fmt.Errorf("network %s needs parent interface %s on %s, which does not exist and no earlier step makes it", n.Name, parent, c.Host.Name)
 	}
 	d := &c.Facts.Docker
-	subnet, gw := n.Subnet.String(), n.Gateway.String()
-	create := exec(createNetwork(n.Name, subnet, gw, parent))
+	subnet, gw, aux := n.Subnet.String(), n.Gateway.String(), wantAux(n)
+	create := exec(createNetwork(n.Name, subnet, gw, parent, aux))
 	rm := exec(removeNetwork(n.Name))
 	old := d.Networks[n.Name]
 	if old == nil {
 		ch := c.newChange(s, ActionAdd, "network "+n.Name)
-		ch.Detail = fmt.Sprintf("macvlan %s gateway %s parent %s", subnet, gw, parent)
+		ch.Detail = fmt.Sprintf("macvlan %s gateway %s parent %s%s", subnet, gw, parent, auxText(aux))
 		ch.Do = []Op{create}
 		ch.Undo = []Op{rm}
-		d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true}
+		d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true, Aux: aux}
 		return ch, nil
 	}
-	if old.Driver == "macvlan" && old.Subnet == subnet && old.Gateway == gw && old.Parent == parent {
+	if old.Driver == "macvlan" && old.Subnet == subnet && old.Gateway == gw && old.Parent == parent && maps.Equal(old.Aux, aux) {
 		return nil, nil
 	}
 	ch := c.newChange(s, ActionReplace, "network "+n.Name)
-	ch.Detail = fmt.Sprintf("%s %s gateway %s parent %s -> macvlan %s gateway %s parent %s",
-		old.Driver, old.Subnet, old.Gateway, old.Parent, subnet, gw, parent)
+	ch.Detail = fmt.Sprintf("%s %s gateway %s parent %s%s -> macvlan %s gateway %s parent %s%s",
+		old.Driver, old.Subnet, old.Gateway, old.Parent, auxText(old.Aux), subnet, gw, parent, auxText(aux))
+	if !maps.Equal(old.Aux, aux) {
+		// docker cannot change a network's addresses in place.
+		ch.Detail += " (docker cannot change the aux addresses of a network: it is made again, with its containers)"
+	}
 	if !old.Managed {
 		ch.Conflict = fmt.Sprintf("network %s exists on %s with other settings and mvorch did not make it", n.Name, c.Host.Name)
 	}
 	ch.Do = []Op{rm, create}
-	ch.Undo = []Op{rm, exec(createNetwork(old.Name, old.Subnet, old.Gateway, old.Parent))}
-	d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true}
+	ch.Undo = []Op{rm, exec(createNetwork(old.Name, old.Subnet, old.Gateway, old.Parent, old.Aux))}
+	d.Networks[n.Name] = &DockerNetwork{Name: n.Name, Driver: "macvlan", Subnet: subnet, Gateway: gw, Parent: parent, Managed: true, Aux: aux}
 	return ch, nil
 }
 
@@ -120,7 +156,7 @@ func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
 		ch := c.newChange(s, ActionRemove, "network "+name)
 		ch.Detail = fmt.Sprintf("macvlan %s parent %s (no longer in the inventory)", n.Subnet, n.Parent)
 		ch.Do = []Op{exec(sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null"))}
-		ch.Undo = []Op{exec(createNetwork(name, n.Subnet, n.Gateway, n.Parent))}
+		ch.Undo = []Op{exec(createNetwork(name, n.Subnet, n.Gateway, n.Parent, n.Aux))}
 		delete(c.Facts.Docker.Networks, name)
 		out = append(out, ch)
 	}

@@ -26,15 +26,29 @@ func (s Promisc) Plan(c *Context) ([]*Change, error) {
 		return nil, fmt.Errorf("parent NIC %s on %s is wireless: 802.11 allows one MAC address per client, so macvlan cannot work on it; use a wired NIC, or ipvlan (which mvorch does not set up)",
 			parent, c.Host.Name)
 	}
-	if !c.Host.Promisc || link.Promisc {
-		return nil, nil
+	var out []*Change
+	if c.Host.Promisc && !link.Promisc {
+		ch := c.newChange(s, ActionChange, parent)
+		ch.Detail = "promisc off -> on"
+		ch.Do = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "on"))}
+		ch.Undo = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "off"))}
+		link.Promisc = true
+		out = append(out, ch)
 	}
-	ch := c.newChange(s, ActionChange, parent)
-	ch.Detail = "promisc off -> on"
-	ch.Do = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "on"))}
-	ch.Undo = []Op{exec(sh.New("ip", "link", "set", "dev", parent, "promisc", "off"))}
-	link.Promisc = true
-	return []*Change{ch}, nil
+	// `ip link set promisc on` is gone after a reboot: the backend makes the
+	// host set it at boot, before docker and the interfaces on the NIC.
+	b := c.backend()
+	found := b.Found(c.Facts, "promisc")
+	if c.Host.Promisc {
+		if ch := c.planPersisted(s, "promisc at boot: "+parent, b.Promisc(parent), true, true); ch != nil {
+			out = append(out, ch)
+		}
+		delete(found, parent)
+	}
+	for _, nic := range sortedKeys(found) {
+		out = append(out, c.removePersisted(s, "promisc at boot: "+nic, found[nic]))
+	}
+	return out, nil
 }
 
 // physicalLinks lists interface names a user might have meant as a parent.

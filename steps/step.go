@@ -27,6 +27,7 @@ var All = []Step{
 	Promisc{},
 	Module8021q{},
 	VLANIfcfg{},
+	HostAccess{},
 	RegistryTrust{},
 	DockerRestart{},
 	Registry{},

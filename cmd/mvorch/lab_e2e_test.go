@@ -108,7 +108,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 		"--insecure-registry 198.51.100.11:5000",
 		"systemctl daemon-reload && systemctl restart docker",
 		"container registry", "network mac_net10", "container bbox21",
-		"Plan: 21 to add, 4 to change, 0 to remove.",
+		"Plan: 23 to add, 4 to change, 0 to remove.",
 	} {
 		if !strings.Contains(plan.Stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, plan.Stdout)
@@ -121,7 +121,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	t.Cleanup(func() { resetLab(t, lab, inv, before) })
 
 	out := runJSON(t, lab, inv)
-	if out.Summary.Added != 21 || out.Summary.Changed != 4 || out.Summary.Failed != 0 || !out.Verify.OK {
+	if out.Summary.Added != 23 || out.Summary.Changed != 4 || out.Summary.Failed != 0 || !out.Verify.OK {
 		t.Fatalf("first run: %+v", out)
 	}
 	if len(out.Verify.Pairs) != 12 {
@@ -176,8 +176,8 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 	before := lab.Snapshots(t)
 	t.Cleanup(func() { resetLab(t, lab, inv, before) })
 	out := runJSON(t, lab, inv)
-	// promisc x2, network x2, container x2; no VLAN, no trust, no restart.
-	if out.Summary.Added != 4 || out.Summary.Changed != 2 || !out.Verify.OK || len(out.Verify.Pairs) != 2 {
+	// promisc x2 and its boot unit x2, network x2, container x2; no VLAN, no trust, no restart.
+	if out.Summary.Added != 6 || out.Summary.Changed != 2 || !out.Verify.OK || len(out.Verify.Pairs) != 2 {
 		t.Fatalf("4.1 run: %+v", out)
 	}
 	for _, ch := range out.Changes {

@@ -6,19 +6,25 @@ import (
 )
 
 // snapshotScript prints what mvorch may change on a host: hashes of the files
-// it may touch, the links with their flags, docker's networks, containers,
+// it may touch, the units systemd knows of mvorch's and every symlink that
+// enables a unit, the links with their flags, addresses and routes, docker's networks, containers,
 // images and whether docker runs. Two snapshots are equal when the host is
 // as it was (dockerd's pid may differ: a restart is not a change of state).
 const snapshotScript = `export LC_ALL=C
 echo "## files"
 for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd/system/docker.service \
-  /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json; do
+  /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json \
+  /etc/systemd/system/mvorch-*; do
   [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
 done
 echo "## dirs"
 for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /etc/sysconfig/network-scripts; do
   [ -d "$d" ] && echo "$d"
 done
+echo "## unit links"
+for l in /etc/systemd/system/*.wants/*; do [ -L "$l" ] && echo "$l -> $(readlink "$l")"; done
+echo "## mvorch units"
+systemctl list-units --all --plain --no-legend 'mvorch-*' | awk '{print $1, $2, $3}'
 echo "## links"
 # carrier and operational state follow traffic and timing (docker0 loses its
 # carrier a moment after its last container goes): only what is set counts.
@@ -26,6 +32,8 @@ ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-
   s/NO-CARRIER,//; s/,LOWER_UP//; s/ state [A-Z]+//' | sort
 echo "## addrs"
 ip -o -4 addr | awk '{print $2, $4}' | sort
+echo "## routes"
+ip -o -4 route | sort
 echo "## modules"
 test -d /sys/module/8021q && echo 8021q
 echo "## docker"

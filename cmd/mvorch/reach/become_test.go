@@ -137,7 +137,7 @@ func TestLabBecomeAskPassOnTerminal(t *testing.T) {
 	if strings.Contains(out, secret) {
 		t.Errorf("the password was echoed or printed:\n%s", out)
 	}
-	if !strings.Contains(out, "Plan: 21 to add") {
+	if !strings.Contains(out, "Plan: 23 to add") {
 		t.Errorf("plan did not run:\n%s", out)
 	}
 }

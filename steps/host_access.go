@@ -1,0 +1,117 @@
+package steps
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/mvorch/mvorch/inventory"
+)
+
+// HostAccess gives a host its own macvlan interface (a "shim") on each
+// network whose host_access names it, so that the host and the network's
+// containers reach each other (article 3.5-3.6: a macvlan child cannot talk
+// to its parent, so the host needs a child of its own). The shim holds the
+// host's address as a /32 and routes the network's subnet through itself:
+// the host's other routes stay as they were, and the route says exactly
+// what the shim is for. The backend keeps it across reboots.
+type HostAccess struct{}
+
+func (HostAccess) Name() string  { return "host-access" }
+func (HostAccess) Title() string { return "Host access to macvlan networks (shim interfaces)" }
+
+func (s HostAccess) Plan(c *Context) ([]*Change, error) {
+	b := c.backend()
+	found := b.Found(c.Facts, "shim")
+	var out []*Change
+	for i := range c.Inv.Networks {
+		n := &c.Inv.Networks[i]
+		addr, ok := n.Access(c.Host.Name)
+		if !ok || !slices.Contains(c.Inv.NetworkHosts(n), c.Host.Name) {
+			continue
+		}
+		parent := c.Inv.NetworkParent(n, c.Host)
+		if _, seen := found[parent]; !seen && c.Facts.Links[parent] == nil {
+			return nil, fmt.Errorf("host access to %s needs interface %s on %s, which does not exist and no earlier step makes it", n.Name, parent, c.Host.Name)
+		}
+		shim := Shim{Name: inventory.ShimName(parent), Parent: parent, Addr: addr, Routes: []netip.Prefix{n.Subnet},
+			Why: "host access to " + n.Name}
+		ch, err := planShim(c, s, b, shim)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			out = append(out, ch)
+		}
+		delete(found, parent)
+	}
+	for _, parent := range sortedKeys(found) {
+		out = append(out, c.removePersisted(s, "shim on "+parent, found[parent]))
+		delete(c.Facts.Links, inventory.ShimName(parent))
+	}
+	return out, nil
+}
+
+// PlanShim plans a shim on the context's host, made now and at every boot:
+// the piece a router's interfaces can be made of as well.
+func PlanShim(c *Context, step Step, shim Shim) (*Change, error) {
+	return planShim(c, step, c.backend(), shim)
+}
+
+func planShim(c *Context, step Step, b NetBackend, shim Shim) (*Change, error) {
+	r := b.Shim(shim)
+	link := c.Facts.Links[shim.Name]
+	running := shimRunning(c.Facts, shim)
+	ch := c.planPersisted(step, fmt.Sprintf("shim %s on %s (%s/32)", shim.Name, shim.Parent, shim.Addr), r, running, true)
+	if ch != nil && link != nil && !c.madeUnit(r) {
+		ch.Action = ActionReplace
+		ch.Conflict = fmt.Sprintf("interface %s exists on %s but mvorch did not make it", shim.Name, c.Host.Name)
+	}
+	c.Facts.Links[shim.Name] = &Link{Name: shim.Name, Up: true, Kind: "macvlan", Parent: shim.Parent, Addrs: []string{shim.Addr.String() + "/32"}}
+	if c.Facts.Routes == nil {
+		c.Facts.Routes = map[string][]string{}
+	}
+	for _, p := range shim.Routes {
+		if !slices.Contains(c.Facts.Routes[shim.Name], p.String()) {
+			c.Facts.Routes[shim.Name] = append(c.Facts.Routes[shim.Name], p.String())
+		}
+	}
+	return ch, nil
+}
+
+// madeUnit: one of the rendering's files was already there, written by mvorch.
+func (c *Context) madeUnit(r Rendered) bool {
+	for _, f := range r.Files {
+		if old := c.Facts.Files[f.Path]; old != nil && isManaged(old.Data) {
+			return true
+		}
+	}
+	return false
+}
+
+// shimRunning: the interface is there as the shim says, up, with its
+// address and every route.
+func shimRunning(f *Facts, s Shim) bool {
+	l := f.Links[s.Name]
+	if l == nil || !l.Up || l.Kind != "macvlan" || !onParent(f, l, s.Parent) || !slices.Contains(l.Addrs, s.Addr.String()+"/32") {
+		return false
+	}
+	for _, p := range s.Routes {
+		if !slices.Contains(f.Routes[s.Name], p.String()) {
+			return false
+		}
+	}
+	return true
+}
+
+// onParent: l hangs off parent. A macvlan made on a macvlan is attached by
+// the kernel to the lower one and shows as "mv-ens33.10@ens33" (the lab's
+// stand-in for a VLAN sub-interface is such a macvlan), so its grandparent
+// counts too where parent is itself a macvlan.
+func onParent(f *Facts, l *Link, parent string) bool {
+	if l.Parent == parent {
+		return true
+	}
+	p := f.Links[parent]
+	return p != nil && p.Kind == "macvlan" && p.Parent != "" && p.Parent == l.Parent
+}
