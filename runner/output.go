@@ -149,15 +149,26 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	if bad > 0 {
+		fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
+	}
+	writeVerifyVerdict(w, v, bad)
+}
+
+// writeVerifyVerdict prints the problems and the last line: how many pairs
+// differ, and how many containers could not ping at all.
+func writeVerifyVerdict(w io.Writer, v *VerifyReport, bad int) {
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
-	if bad == 0 {
+	switch {
+	case bad == 0 && len(v.Problems) == 0:
 		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
+	case bad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs as expected, but %d problem(s) above: verify fails.\n", len(v.Pairs), len(v.Problems))
+	default:
+		fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
 	}
-	fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
 }
 
 // writeVerifySample prints a sampled check as a list: a matrix of a
@@ -176,14 +187,7 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 		}
 		bad++
 	}
-	for _, p := range v.Problems {
-		fmt.Fprintln(w, "could not ping from", p)
-	}
-	if bad == 0 {
-		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
-	}
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	writeVerifyVerdict(w, v, bad)
 }
 
 // pairLabels is the Labeler of the containers the pairs name.

@@ -192,10 +192,18 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 		return nil, err
 	}
 	sort.Strings(rep.Problems)
-	for _, p := range rep.Pairs {
-		rep.OK = rep.OK && p.Expect == p.Got
-	}
+	rep.settle()
 	return rep, nil
+}
+
+// settle sets OK: every pair as expected and no problem. A container that
+// should run and does not (stopped, paused, missing) is a failed check even
+// when no pair shows it: alone on its network, nothing expects its answer.
+func (v *VerifyReport) settle() {
+	v.OK = len(v.Problems) == 0
+	for _, p := range v.Pairs {
+		v.OK = v.OK && p.Expect == p.Got
+	}
 }
 
 // containerPIDs asks dockerd for the main process of each container; a

@@ -132,3 +132,35 @@ func TestVerifySameNameOnTwoHosts(t *testing.T) {
 		t.Errorf("sampled output lacks %q:\n%s", want, b.String())
 	}
 }
+
+// A container that should run and does not is a failed check even when no
+// pair shows it (alone on its network, nothing expects its answer): the
+// report is not OK, and the text says why verify fails.
+func TestVerifyProblemFailsWithEveryPairAsExpected(t *testing.T) {
+	cts := []inventory.Container{
+		{Name: "a", Host: "h1", Network: "n10"},
+		{Name: "b", Host: "h2", Network: "n10"},
+		{Name: "lone", Host: "h1", Network: "n20"},
+	}
+	pairs, mode := VerifyPairs(cts, false)
+	for i := range pairs {
+		pairs[i].Got = pairs[i].Expect
+	}
+	v := &VerifyReport{Pairs: pairs, Mode: mode, Containers: []string{"a", "b", "lone"}}
+	v.settle()
+	if !v.OK {
+		t.Fatalf("every pair as expected, no problem: not OK")
+	}
+	v.Problems = []string{"lone on h1: container is not running"}
+	v.settle()
+	if v.OK {
+		t.Errorf("a stopped container left verify OK")
+	}
+	var b strings.Builder
+	WriteVerifyText(&b, v)
+	for _, want := range []string{"could not ping from lone on h1: container is not running", "Verify: all 6 pairs as expected, but 1 problem(s) above: verify fails."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}

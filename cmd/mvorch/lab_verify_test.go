@@ -161,3 +161,33 @@ func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 		}
 	}
 }
+
+// A container alone on its network has no peer whose ping would show it
+// down: with bbox21 moved to mac_net10, bbox20 is mac_net20's only
+// container. Stopped, it is still a failed check (exit 1, said why), and
+// so is the same container paused.
+func TestLabVerifyLoneStoppedContainerFails(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := variant(t, lab.Inventory(), "network = \"mac_net20\"\nip = \"203.0.113.195\"", "network = \"mac_net10\"\nip = \"203.0.113.140\"")
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	if out := runJSON(t, lab, inv); !out.Verify.OK {
+		t.Fatalf("run: verify not ok: %+v", out.Verify)
+	}
+	for _, c := range []struct{ stop, start, says string }{
+		{"docker stop -t 1 bbox20", "docker start bbox20", "bbox20 on docker01: container is not running"},
+		{"docker pause bbox20", "docker unpause bbox20", "bbox20 on docker01: container is paused"},
+	} {
+		lab.MustExec(t, "docker01", c.stop)
+		r := mvorch(t, lab, "verify", inv)
+		lab.MustExec(t, "docker01", c.start)
+		if r.Code != 1 {
+			t.Errorf("verify after %q: exit %d, want 1\n%s\n%s", c.stop, r.Code, r.Stdout, r.Stderr)
+		}
+		for _, want := range []string{"could not ping from " + c.says, "problem(s) above: verify fails."} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("verify after %q lacks %q:\n%s", c.stop, want, r.Stdout)
+			}
+		}
+	}
+}
