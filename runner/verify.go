@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strconv"
@@ -248,6 +249,25 @@ func (r *Runner) containerPIDs(ctx context.Context, host string, names []string)
 	return pids, problems, ctx.Err()
 }
 
+// scanLines sends r's lines on the channel it returns, closed at the end of
+// r or once stop is closed: a reader that returns early (a deadline, a
+// cancelled context) must not leave the sender blocked for ever.
+func scanLines(r io.Reader, stop <-chan struct{}) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return lines
+}
+
 // pingOnHost makes a host's pings (pairs whose From is on the host) and
 // reads the answers as they come. It stops once every expected answer is
 // in and the pings that should get none have had their wait.
@@ -305,14 +325,9 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	defer conn.Close()
 	// The session's stdin is not read; closing it tells the shell nothing.
 	start := time.Now()
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(conn)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	stop := make(chan struct{})
+	defer close(stop)
+	lines := scanLines(conn, stop)
 	reported, answered, begun := 0, 0, 0
 	began := make([]time.Duration, len(pairs)) // when each ping started
 	seen := make([]bool, len(pairs))

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mvorch/mvorch/inventory"
 )
@@ -161,6 +163,38 @@ func TestVerifyProblemFailsWithEveryPairAsExpected(t *testing.T) {
 	for _, want := range []string{"could not ping from lone on h1: container is not running", "Verify: all 6 pairs as expected, but 1 problem(s) above: verify fails."} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// verify stops reading a host's ping output at its deadline or when its
+// context ends, while the host may still be writing: the goroutine that
+// scans the output must end then too, not block for ever on its send.
+func TestScanLinesEndsWhenStopped(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go func() {
+		for {
+			if _, err := pw.Write([]byte("0 ok\n")); err != nil {
+				return
+			}
+		}
+	}()
+	stop := make(chan struct{})
+	lines := scanLines(pr, stop)
+	if l := <-lines; l != "0 ok" {
+		t.Fatalf("first line %q", l)
+	}
+	close(stop)
+	timeout := time.After(2 * time.Second)
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the scanning goroutine still runs 2 s after stop (its send blocks for ever once nobody reads)")
 		}
 	}
 }
