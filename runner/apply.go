@@ -53,13 +53,9 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 	}
 	journals := map[string]*journal{}
 	for name, c := range r.clients {
-		journals[name] = &journal{client: c}
+		journals[name] = &journal{host: name, client: c}
 	}
-	defer func() {
-		for _, j := range journals {
-			_ = j.flush()
-		}
-	}()
+	defer r.flushJournals(journals)
 	seq := 0
 	var mu sync.Mutex
 	// With KeepGoing, a host that failed sits out the remaining steps while
@@ -187,7 +183,7 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			mu.Unlock()
 			err = r.restartDocker(ctx, ch.Host, applied)
 		} else {
-			err = r.runOp(ctx, j.client, op)
+			err = r.runOp(ctx, r.clients[ch.Host], op)
 		}
 		if err != nil {
 			return err
