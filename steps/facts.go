@@ -80,7 +80,9 @@ type Docker struct {
 	Active    bool
 	// Unit is systemd's ActiveState of docker.service ("active",
 	// "inactive", "failed"...; "" without systemd).
-	Unit       string
+	Unit string
+	// Version is dockerd's version ("" when it did not answer).
+	Version    string
 	Networks   map[string]*DockerNetwork
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
@@ -367,6 +369,7 @@ func (f *Facts) SetDocker(api DockerAPI) error {
 		return fmt.Errorf("facts of %s: docker info: %w", f.Host, err)
 	}
 	f.Docker.Active = info.ServerVersion != ""
+	f.Docker.Version = info.ServerVersion
 	f.Docker.Insecure = nil
 	for name, c := range info.RegistryConfig.IndexConfigs {
 		if !c.Secure {
