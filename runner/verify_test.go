@@ -33,9 +33,15 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 		if p.From == p.To {
 			t.Errorf("a container pings itself: %+v", p)
 		}
-		if e, ok := want[p.From+">"+p.To]; ok && e != p.Expect {
-			t.Errorf("%s -> %s: expect %v", p.From, p.To, p.Expect)
+		if e, ok := want[p.From+">"+p.To]; ok {
+			if e != p.Expect {
+				t.Errorf("%s -> %s: expect %v", p.From, p.To, p.Expect)
+			}
+			delete(want, p.From+">"+p.To)
 		}
+	}
+	for k := range want {
+		t.Errorf("no pair %s", k)
 	}
 	// 13 hosts: 26 containers, over FullMatrixMax, unless --full.
 	if _, mode := VerifyPairs(labContainers(13), true); mode != "full" {
@@ -84,11 +90,41 @@ func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 func TestVerifyPairsLoneContainer(t *testing.T) {
 	cts := labContainers(13)
 	cts = append(cts, inventory.Container{Name: "lone", Host: "docker01", Network: "mac_net30"})
-	pairs, _ := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(cts, false)
+	if mode != "sampled" {
+		t.Fatalf("mode %s with %d containers", mode, len(cts))
+	}
+	from, to := map[string]bool{}, 0
 	for _, p := range pairs {
 		if p.From == "lone" && p.Expect || p.To == "lone" && p.Expect {
 			t.Errorf("lone container expected to reach or be reached: %+v", p)
 		}
+		if p.From == "lone" {
+			from[p.To[:len("bboxNN")]] = true
+		}
+		if p.To == "lone" {
+			to++
+		}
+	}
+	// It is checked for isolation from each other network, and every other
+	// container checks its isolation from the lone one's network.
+	if !from["bbox10"] || !from["bbox20"] || len(from) != 2 {
+		t.Errorf("lone pings the networks of %v, want mac_net10's and mac_net20's", from)
+	}
+	if to != len(cts)-1 {
+		t.Errorf("lone is pinged %d times, want %d (once by every other container)", to, len(cts)-1)
+	}
+}
+
+// The full matrix goes up to FullMatrixMax containers exactly; one more and
+// verify samples.
+func TestVerifyPairsAtTheFullMatrixLimit(t *testing.T) {
+	cts := labContainers(13)
+	if pairs, mode := VerifyPairs(cts[:FullMatrixMax], false); mode != "full" || len(pairs) != FullMatrixMax*(FullMatrixMax-1) {
+		t.Errorf("%d containers: %s with %d pairs, want full with %d", FullMatrixMax, mode, len(pairs), FullMatrixMax*(FullMatrixMax-1))
+	}
+	if pairs, mode := VerifyPairs(cts[:FullMatrixMax+1], false); mode != "sampled" || len(pairs) >= FullMatrixMax*(FullMatrixMax+1) {
+		t.Errorf("%d containers: %s with %d pairs, want sampled", FullMatrixMax+1, mode, len(pairs))
 	}
 }
 

@@ -51,7 +51,7 @@ func TestBadHostStatesFromFacts(t *testing.T) {
 			c.break_(f2)
 			_, err := Build(inv, map[string]*Facts{"docker01": okFacts("docker01"), "docker02": f2})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %v; want %q", err, c.want)
+				t.Fatalf("error %v; want %q", err, c.want)
 			}
 			if strings.Contains(err.Error(), "docker01") {
 				t.Errorf("docker01 is fine but named: %v", err)
