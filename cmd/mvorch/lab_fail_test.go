@@ -130,3 +130,50 @@ func refuse8021qOnDocker02(t *testing.T) (*labtest.Lab, string) {
 	})
 	return lab, inv
 }
+
+// A container mvorch did not make, replaced with --replace, is not
+// destroyed: it is renamed aside and stopped, and rollback removes mvorch's
+// container and puts the very same one back (same ID, so its published
+// port, env, volume and both networks, bridge among them, are as they were).
+func TestLabReplacedForeignContainerComesBackExactly(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory41()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() {
+		mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		lab.MustExec(t, "docker01", "docker rm -f bbox1 && docker network rm usernet && docker volume rm mvdata")
+		labtest.SameSnapshots(t, "after rollback and removing the planted container", before, lab.Snapshots(t))
+	})
+	lab.MustExec(t, "docker01", "docker network create usernet >/dev/null && "+
+		"docker run -itd --name bbox1 -p 8081:80 -e FOO=bar -v mvdata:/data --network usernet busybox:latest >/dev/null && "+
+		"docker network connect bridge bbox1")
+	const show = `docker inspect -f '{{.Id}} {{.State.Running}} {{.Config.Env}} {{json .HostConfig.PortBindings}} {{range .Mounts}}{{.Name}}:{{.Destination}}{{end}} {{range $n, $_ := .NetworkSettings.Networks}}{{$n}},{{end}}' bbox1`
+	original := strings.TrimSpace(lab.MustExec(t, "docker01", show))
+	for _, want := range []string{" true ", "FOO=bar", `"8081"`, "mvdata:/data", "bridge,usernet,"} {
+		if !strings.Contains(original, want) {
+			t.Fatalf("the planted container is not what the test means (%q): %s", want, original)
+		}
+	}
+
+	out := runJSON(t, lab, "--replace", inv)
+	if !out.Verify.OK {
+		t.Errorf("run --replace: %+v", out)
+	}
+	aside := strings.TrimSpace(lab.MustExec(t, "docker01", "docker inspect -f '{{.Id}} {{.State.Running}}' bbox1.mvorch-aside"))
+	if id, _, _ := strings.Cut(original, " "); aside != id+" false" {
+		t.Errorf("kept aside: %q, want the original %s, stopped", aside, id)
+	}
+	if j := lab.MustExec(t, "docker01", "cat /var/lib/mvorch/journal.jsonl"); !strings.Contains(j, "bbox1.mvorch-aside") {
+		t.Errorf("the journal does not name the container kept aside:\n%s", j)
+	}
+
+	if r := mvorch(t, lab, "rollback", "--yes", inv); r.Code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if back := strings.TrimSpace(lab.MustExec(t, "docker01", show)); back != original {
+		t.Errorf("after rollback bbox1 is\n  %s\nwant the original\n  %s", back, original)
+	}
+	if r := lab.Exec(t, "docker01", "docker inspect bbox1.mvorch-aside"); r.Code == 0 {
+		t.Errorf("bbox1.mvorch-aside still exists after rollback")
+	}
+}
