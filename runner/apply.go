@@ -78,9 +78,10 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			continue
 		}
 		hosts = r.inventoryOrder(hosts)
-		// Hosts are started under a context that an interrupt does not cancel:
-		// a change begun is finished and recorded; no new one starts.
-		err := r.forEachHost(context.WithoutCancel(ctx), step.Name(), hosts, func(opCtx context.Context, h *inventory.Host) error {
+		// Hosts are started under a context that a first interrupt does not
+		// cancel: a change begun is finished and recorded; no new one starts.
+		// A second interrupt cuts the waits of the changes in flight.
+		err := r.forEachHost(inFlight(ctx), step.Name(), hosts, func(opCtx context.Context, h *inventory.Host) error {
 			for _, ch := range byHost[h.Name] {
 				if ctx.Err() != nil {
 					return fmt.Errorf("%w before %s %s", ErrInterrupted, ch.Action.Symbol(), ch.Target)
@@ -117,8 +118,12 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			}
 			return nil
 		})
-		if err == nil && ctx.Err() != nil {
+		switch {
+		case err == nil && ctx.Err() != nil:
 			err = fmt.Errorf("%w after step %s", ErrInterrupted, step.Name())
+		case err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted):
+			// A change cut short by a second interrupt (its wait ended).
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 		}
 		if err != nil && r.opts.KeepGoing && ctx.Err() == nil {
 			var he *steps.HostError
@@ -218,9 +223,13 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 }
 
 // restartDocker reloads systemd, restarts docker and waits until it answers.
+// The restart command itself is not cut short by ctx (a systemctl killed
+// half way may leave docker half started); the wait is.
 func restartDocker(ctx context.Context, c *transport.Client) error {
 	cmd := sh.New("systemctl", "daemon-reload").Raw("&&").Arg("systemctl", "restart", "docker")
-	if _, err := c.Run(ctx, cmd.String(), nil); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+	defer cancel()
+	if _, err := c.Run(rctx, cmd.String(), nil); err != nil {
 		return err
 	}
 	return waitDocker(ctx, c, 90*time.Second)
@@ -268,6 +277,9 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 		return nil
 	}
 	dockerdSays := dockerLog(c)
+	// Put back even when the wait was cut by an interrupt, with a deadline.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+	defer cancel()
 	var restoreErrs []error
 	for i := len(applied) - 1; i >= 0; i-- {
 		ch := applied[i]
@@ -275,10 +287,10 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 			continue
 		}
 		for _, op := range ch.Undo {
-			restoreErrs = append(restoreErrs, r.runOp(context.Background(), c, op))
+			restoreErrs = append(restoreErrs, r.runOp(rctx, c, op))
 		}
 	}
-	restoreErrs = append(restoreErrs, restartDocker(context.Background(), c))
+	restoreErrs = append(restoreErrs, restartDocker(rctx, c))
 	msg := fmt.Sprintf("docker did not come back after the configuration change: %v", err)
 	if dockerdSays != "" {
 		msg += "\ndockerd says:\n" + dockerdSays
