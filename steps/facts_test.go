@@ -177,3 +177,17 @@ func TestFactsScriptPrintsDockerFirst(t *testing.T) {
 		}
 	}
 }
+
+// The docker section says systemd's state and whether dockerd's own pid
+// file names a live process: a dockerd starting or restarting that does not
+// answer yet is told apart from a stopped one.
+func TestParseFactsDockerStarting(t *testing.T) {
+	f := mustParseFacts(t, "h", factsOutput("", marker+"docker@@", "unit ActiveState=activating", "dockerd 4242", "installed"))
+	if f.Docker.Unit != "activating" || f.Docker.DaemonPID != 4242 || !f.Docker.Installed {
+		t.Errorf("docker facts %+v", f.Docker)
+	}
+	f = mustParseFacts(t, "h", factsOutput("", marker+"docker@@", "unit ActiveState=inactive", "installed"))
+	if f.Docker.DaemonPID != 0 {
+		t.Errorf("no dockerd line, pid %d", f.Docker.DaemonPID)
+	}
+}
