@@ -11,30 +11,6 @@ import (
 
 func TestMain(m *testing.M) { labtest.Main(m, 2) }
 
-// mvorch runs the binary in the controller namespace and returns its result.
-func mvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
-	t.Helper()
-	return lab.RunMvorch(t, args...)
-}
-
-func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
-	t.Helper()
-	return lab.MustMvorch(t, args...)
-}
-
-// resetLab undoes everything mvorch did, so each test starts from the lab as
-// it came up, and checks that the hosts are back as they were.
-func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]string) {
-	t.Helper()
-	mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
-	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
-}
-
-func variant(t *testing.T, path string, repl ...string) string {
-	t.Helper()
-	return labtest.Variant(t, path, repl...)
-}
-
 func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {
 	t.Helper()
 	return strings.TrimSpace(lab.MustExec(t, host, "systemctl show -p MainPID docker"))
@@ -48,33 +24,11 @@ type planOut struct {
 func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
 	t.Helper()
 	var p planOut
-	r := mustMvorch(t, lab, "plan", "--output", "json", inv)
+	r := lab.MustMvorch(t, "plan", "--output", "json", inv)
 	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
 		t.Fatalf("plan json: %v\n%s", err, r.Stdout)
 	}
 	return p
-}
-
-type runOut struct {
-	Summary struct{ Added, Changed, Removed, Unchanged, Failed int }
-	Changes []struct{ Step, Host, Action, Target, Detail string }
-	Verify  struct {
-		OK    bool
-		Pairs []struct {
-			From, To    string
-			Expect, Got bool
-		}
-	}
-}
-
-func runJSON(t *testing.T, lab *labtest.Lab, args ...string) runOut {
-	t.Helper()
-	var out runOut
-	r := mustMvorch(t, lab, append([]string{"run", "--output", "json"}, args...)...)
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
-		t.Fatalf("run json: %v\n%s", err, r.Stdout)
-	}
-	return out
 }
 
 // The article's section 4.2 on a fresh lab: the plan shows every change and
@@ -86,7 +40,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
 
-	plan := mustMvorch(t, lab, "plan", "--no-color", inv)
+	plan := lab.MustMvorch(t, "plan", "--no-color", inv)
 	for _, want := range []string{
 		"+++ /etc/sysconfig/network-scripts/ifcfg-ens33.10",
 		"+DEVICE=ens33.10", "+VLAN=yes", "+IPADDR=203.0.113.11", "+GATEWAY=203.0.113.1",
@@ -101,12 +55,12 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 		}
 	}
 	labtest.SameSnapshots(t, "after plan", before, lab.Snapshots(t))
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 2 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 2 {
 		t.Errorf("plan --detailed-exitcode with changes pending: exit %d, want 2", r.Code)
 	}
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 
-	out := runJSON(t, lab, inv)
+	out := lab.MustRunJSON(t, inv)
 	if out.Summary.Added != 21 || out.Summary.Changed != 4 || out.Summary.Failed != 0 || !out.Verify.OK {
 		t.Fatalf("first run: %+v", out)
 	}
@@ -134,7 +88,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	for _, h := range lab.Hosts {
 		pids[h.Name] = dockerdPID(t, lab, h.Name)
 	}
-	again := runJSON(t, lab, inv)
+	again := lab.MustRunJSON(t, inv)
 	if again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second run changed something: %+v", again)
 	}
@@ -143,13 +97,13 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 			t.Errorf("%s: dockerd restarted by a run with nothing to do (%s -> %s)", h.Name, pids[h.Name], pid)
 		}
 	}
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 || !strings.Contains(r.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 || !strings.Contains(r.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
 		t.Errorf("plan after run: exit %d\n%s", r.Code, r.Stdout)
 	}
-	if r := mvorch(t, lab, "run", "--dry-run", "--detailed-exitcode", inv); r.Code != 0 {
+	if r := lab.RunMvorch(t, "run", "--dry-run", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("run --dry-run --detailed-exitcode after run: exit %d", r.Code)
 	}
-	v := mustMvorch(t, lab, "verify", inv)
+	v := lab.MustMvorch(t, "verify", inv)
 	if !strings.Contains(v.Stdout, "Verify: all 12 pairs as expected.") {
 		t.Errorf("verify:\n%s", v.Stdout)
 	}
@@ -160,8 +114,8 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory41()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	out := runJSON(t, lab, inv)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	out := lab.MustRunJSON(t, inv)
 	// promisc x2, network x2, container x2; no VLAN, no trust, no restart.
 	if out.Summary.Added != 4 || out.Summary.Changed != 2 || !out.Verify.OK || len(out.Verify.Pairs) != 2 {
 		t.Fatalf("4.1 run: %+v", out)
@@ -171,11 +125,11 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 			t.Errorf("4.1 run made a %s change: %+v", ch.Step, ch)
 		}
 	}
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("plan after the 4.1 run: exit %d\n%s", r.Code, r.Stdout)
 	}
 	pid := dockerdPID(t, lab, "docker01")
-	if again := runJSON(t, lab, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
+	if again := lab.MustRunJSON(t, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second 4.1 run: %+v", again.Summary)
 	}
 	if dockerdPID(t, lab, "docker01") != pid {

@@ -52,28 +52,28 @@ func TestLabLockPerHost(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 
 	first, waitFirst := startRun(t, lab, inv)
 	start := time.Now()
-	r := mvorch(t, lab, "run", inv)
+	r := lab.RunMvorch(t, "run", inv)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") ||
 		!strings.Contains(r.Stderr, "pid "+itoa(first.Process.Pid)) || time.Since(start) > 5*time.Second {
 		t.Errorf("second run while the first holds the lock: exit %d after %s\n%s", r.Code, time.Since(start), r.Stderr)
 	}
-	if r := mvorch(t, lab, "rollback", "--yes", inv); r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") {
+	if r := lab.RunMvorch(t, "rollback", "--yes", inv); r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") {
 		t.Errorf("rollback while a run holds the lock: exit %d\n%s", r.Code, r.Stderr)
 	}
 	if err := waitFirst(); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
 
-	mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+	lab.MustMvorch(t, "rollback", "--all", "--yes", inv)
 	killed, waitKilled := startRun(t, lab, inv)
 	killed.Process.Kill()
 	waitKilled()
 	start = time.Now()
-	mustMvorch(t, lab, "run", inv)
+	lab.MustMvorch(t, "run", inv)
 	t.Logf("run after a killed run got the lock and converged in %s", time.Since(start))
 }
 

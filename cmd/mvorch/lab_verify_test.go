@@ -36,19 +36,19 @@ func TestLabVerifySampledBeyondFullMatrix(t *testing.T) {
 	before := lab.Snapshots(t)
 	t.Cleanup(func() {
 		lab.Exec(t, "docker02", "docker unpause many01")
-		resetLab(t, lab, inv, before)
+		lab.Reset(t, inv, before)
 	})
-	out := runJSON(t, lab, inv)
+	out := lab.MustRunJSON(t, inv)
 	if !out.Verify.OK || len(out.Verify.Pairs) != n+2 {
 		t.Fatalf("run: verify ok %v with %d pairs, want true with %d (one per container)", out.Verify.OK, len(out.Verify.Pairs), n+2)
 	}
 	// --full still gives the whole matrix.
-	full := mustMvorch(t, lab, "verify", "--full", inv)
+	full := lab.MustMvorch(t, "verify", "--full", inv)
 	if want := fmt.Sprintf("Verify: all %d pairs as expected.", (n+2)*(n+1)); !strings.Contains(full.Stdout, want) {
 		t.Errorf("verify --full lacks %q:\n%s", want, full.Stdout)
 	}
 	lab.MustExec(t, "docker02", "docker pause many01")
-	r := mvorch(t, lab, "verify", inv)
+	r := lab.RunMvorch(t, "verify", inv)
 	if r.Code != 1 {
 		t.Fatalf("verify with a paused container: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -72,8 +72,8 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	if out := runJSON(t, lab, inv); !out.Verify.OK {
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	if out := lab.MustRunJSON(t, inv); !out.Verify.OK {
 		t.Fatalf("run: verify not ok: %+v", out.Verify)
 	}
 	forward := strings.TrimSpace(lab.MustExec(t, "docker02", "sysctl -n net.ipv4.ip_forward"))
@@ -95,7 +95,7 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 	for _, h := range []string{"docker01", "docker02"} {
 		lab.MustExec(t, h, `for c in $(docker ps -q); do nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$c")" -n ip neigh flush all; done`)
 	}
-	r := mvorch(t, lab, "verify", "--output", "json", inv)
+	r := lab.RunMvorch(t, "verify", "--output", "json", inv)
 	var v runner.VerifyReport
 	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil || r.Code != 1 || v.OK {
 		t.Fatalf("verify through a router: exit %d, ok %v, %v\n%s\n%s", r.Code, v.OK, err, r.Stdout, r.Stderr)
@@ -114,7 +114,7 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 	if leaks != 8 {
 		t.Errorf("%d leaks, want 8 (every pair of different networks)", leaks)
 	}
-	text := mvorch(t, lab, "verify", inv)
+	text := lab.RunMvorch(t, "verify", inv)
 	for _, want := range []string{"bbox10  .       LEAK    ok      LEAK", "Verify: 8 of 12 pairs differ from what is expected."} {
 		if !strings.Contains(text.Stdout, want) {
 			t.Errorf("verify text lacks %q:\n%s", want, text.Stdout)
@@ -127,10 +127,10 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 // credited to the right pair, and the output tells the containers apart.
 func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 	lab := labtest.Get(t)
-	inv := variant(t, lab.Inventory(), `name = "bbox11"`, `name = "bbox10"`, `name = "bbox21"`, `name = "bbox20"`)
+	inv := labtest.Variant(t, lab.Inventory(), `name = "bbox11"`, `name = "bbox10"`, `name = "bbox21"`, `name = "bbox20"`)
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	out := runJSON(t, lab, inv)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	out := lab.MustRunJSON(t, inv)
 	if !out.Verify.OK || len(out.Verify.Pairs) != 12 {
 		t.Fatalf("run: verify ok %v with %d pairs, want true with 12: %+v", out.Verify.OK, len(out.Verify.Pairs), out.Verify)
 	}
@@ -138,7 +138,7 @@ func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 	t.Cleanup(func() { lab.Exec(t, "docker02", "docker unpause bbox20") })
 	// A paused container's network namespace still answers; it only cannot
 	// ping: the one pair that differs is its ping to its namesake's peer.
-	r := mvorch(t, lab, "verify", inv)
+	r := lab.RunMvorch(t, "verify", inv)
 	rows := map[string]string{}
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		if f := strings.Fields(line); len(f) == 5 {
@@ -168,10 +168,10 @@ func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 // so is the same container paused.
 func TestLabVerifyLoneStoppedContainerFails(t *testing.T) {
 	lab := labtest.Get(t)
-	inv := variant(t, lab.Inventory(), "network = \"mac_net20\"\nip = \"203.0.113.195\"", "network = \"mac_net10\"\nip = \"203.0.113.140\"")
+	inv := labtest.Variant(t, lab.Inventory(), "network = \"mac_net20\"\nip = \"203.0.113.195\"", "network = \"mac_net10\"\nip = \"203.0.113.140\"")
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	if out := runJSON(t, lab, inv); !out.Verify.OK {
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	if out := lab.MustRunJSON(t, inv); !out.Verify.OK {
 		t.Fatalf("run: verify not ok: %+v", out.Verify)
 	}
 	for _, c := range []struct{ stop, start, says string }{
@@ -179,7 +179,7 @@ func TestLabVerifyLoneStoppedContainerFails(t *testing.T) {
 		{"docker pause bbox20", "docker unpause bbox20", "bbox20 on docker01: container is paused"},
 	} {
 		lab.MustExec(t, "docker01", c.stop)
-		r := mvorch(t, lab, "verify", inv)
+		r := lab.RunMvorch(t, "verify", inv)
 		lab.MustExec(t, "docker01", c.start)
 		if r.Code != 1 {
 			t.Errorf("verify after %q: exit %d, want 1\n%s\n%s", c.stop, r.Code, r.Stdout, r.Stderr)

@@ -19,7 +19,7 @@ func TestLabSigintFinishesCurrentChange(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 	seen := map[string]int{}
 	for _, h := range lab.Hosts {
 		seen[h.Name] = len(journal(t, lab, h.Name))
@@ -115,9 +115,9 @@ func TestLabSigintFinishesCurrentChange(t *testing.T) {
 // exits 130 at once, docker running on every host. A third is not needed.
 func TestLabSecondSigintStopsWaiting(t *testing.T) {
 	lab := labtest.Get(t)
-	inv := variant(t, lab.Inventory(), `image = "registry:latest"`, `image = "busybox:latest"`)
+	inv := labtest.Variant(t, lab.Inventory(), `image = "registry:latest"`, `image = "busybox:latest"`)
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 
 	p := startMvorch(t, lab, "run", inv)
 	for _, h := range lab.Hosts {
