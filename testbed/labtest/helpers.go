@@ -2,6 +2,7 @@ package labtest
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -156,4 +157,19 @@ func labWanted() bool {
 		}
 	}
 	return false
+}
+
+// CombinedOutput runs cmd and returns its output (stdout and stderr) and
+// exit code; it fails the test only when cmd cannot run at all.
+func CombinedOutput(t testing.TB, cmd *exec.Cmd) (string, int) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running %s: %v", cmd.Path, err)
+	}
+	return string(out), 0
 }

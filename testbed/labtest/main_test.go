@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mvorch/mvorch/testbed/labtest"
 )
 
 // runSelf runs this package's test binary on its own, outside any lab,
@@ -19,14 +21,7 @@ func runSelf(t *testing.T, env []string, args ...string) (string, int) {
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	return labtest.CombinedOutput(t, cmd)
 }
 
 // TestPlainNeedsNoLab is a test of this package that is not a lab test.
