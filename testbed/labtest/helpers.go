@@ -130,9 +130,9 @@ const envUnavailable = "MVLAB_UNAVAILABLE"
 // envListing marks the test binary run by labWanted to list test names.
 const envListing = "MVLAB_LISTING"
 
-// labWanted tells whether the tests this run selects (-test.run) include a
-// lab test (TestLab*): a package's plain tests (its CLI, say) run without
-// bringing a lab up. It asks the test binary itself for the selected names
+// labWanted tells whether the tests this run selects (-test.run, less
+// -test.skip) include a lab test (TestLab*): a package's plain tests (its
+// CLI, say) run without bringing a lab up. It asks the test binary itself for the selected names
 // (-test.list); when it cannot tell, it says yes.
 func labWanted() bool {
 	flag.Parse()
@@ -151,8 +151,14 @@ func labWanted() bool {
 	if err != nil {
 		return true
 	}
+	var skip *regexp.Regexp
+	if f := flag.Lookup("test.skip"); f != nil && f.Value.String() != "" {
+		if skip, err = regexp.Compile(f.Value.String()); err != nil {
+			return true
+		}
+	}
 	for _, name := range strings.Fields(string(out)) {
-		if strings.HasPrefix(name, "TestLab") {
+		if strings.HasPrefix(name, "TestLab") && (skip == nil || !skip.MatchString(name)) {
 			return true
 		}
 	}

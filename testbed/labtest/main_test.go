@@ -31,9 +31,11 @@ func TestPlainNeedsNoLab(t *testing.T) {}
 // (cmd/mvorch's CLI tests) run in a second, not after a lab.
 func TestNoLabForPlainTests(t *testing.T) {
 	start := time.Now()
-	out, code := runSelf(t, nil, "-test.run=^TestPlainNeedsNoLab$", "-test.v")
-	if code != 0 || strings.Contains(out, "labtest:") || strings.Contains(out, "lab:") || !strings.Contains(out, "--- PASS: TestPlainNeedsNoLab") {
-		t.Errorf("exit %d after %s; want 0, the test passed and no lab brought up:\n%s", code, time.Since(start), out)
+	for _, args := range [][]string{{"-test.run=^TestPlainNeedsNoLab$"}, {"-test.run=^TestPlainNeedsNoLab$|^TestLab", "-test.skip=^TestLab"}} {
+		out, code := runSelf(t, nil, append(args, "-test.v")...)
+		if code != 0 || strings.Contains(out, "labtest:") || strings.Contains(out, "lab:") || !strings.Contains(out, "--- PASS: TestPlainNeedsNoLab") {
+			t.Errorf("%v: exit %d after %s; want 0, the test passed and no lab brought up:\n%s", args, code, time.Since(start), out)
+		}
 	}
 }
 
