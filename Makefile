@@ -1,10 +1,14 @@
 # mvorch: build, test, demo. `make test` and `make demo` install what they need.
+SHELL   := /bin/bash
 GO      ?= go
 BIN     := bin/mvorch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build deps test vet demo lab-down bench clean graph-pictures
+.PHONY: all build deps test vet staticcheck cover demo lab-down bench clean graph-pictures
+
+# The packages that touch no host: their coverage is printed by make test.
+PURE    := ./inventory/... ./steps/... ./runner/sh/... ./runner/udiff/... ./runner/sshconfig/... ./graph/...
 
 all: build
 
@@ -17,10 +21,22 @@ deps:
 vet:
 	$(GO) vet ./...
 
-# Every test, lab tests included (they need root; under CI=true they must run).
+# Installed by deps (testbed/install-deps) through the Go module proxy.
+staticcheck: deps
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+# Coverage of the pure packages, printed (no threshold): a drop shows.
+cover:
+	$(GO) test -count=1 -cover $(PURE)
+
+# Every test, lab tests included (they need root; under CI=true they must run,
+# elsewhere they are skipped and "LAB TESTS SKIPPED" says why, see below).
 # -p 1: one package at a time, so that two labs never share the 2 cores.
-test: deps vet
-	$(GO) test -count=1 -p 1 -timeout 80m ./...
+# go test shows nothing of a package that passes, so a skip would hide: the
+# run is verbose into test.log, and what is printed is each package's result
+# and every test that failed or was skipped, with its messages.
+test: deps vet staticcheck cover
+	set -o pipefail; $(GO) test -count=1 -p 1 -timeout 80m -v ./... 2>&1 | tee test.log | testbed/test-summary
 
 # Bring up a 2-host lab and run mvorch on it; the lab stays up afterwards.
 demo: deps build
@@ -44,4 +60,4 @@ graph-pictures: build
 	rsvg-convert -o docs/graph-4.2-verify.png docs/graph-4.2-verify.svg
 
 clean:
-	rm -rf bin
+	rm -rf bin test.log

@@ -174,3 +174,40 @@ func ShimName(parent string) string {
 	}
 	return prefix + parent
 }
+
+// SharedParent is a parent interface that more than one macvlan network of
+// the inventory uses on a host.
+type SharedParent struct {
+	Host, Parent string
+	Networks     []string
+}
+
+// SharedParents lists, host by host in inventory order, the parent
+// interfaces that several networks would share: two networks without vlan
+// (both on the NIC itself), or two with the same vlan. Docker before 26
+// creates only the first of them.
+func (inv *Inventory) SharedParents() []SharedParent {
+	var out []SharedParent
+	for i := range inv.Hosts {
+		h := &inv.Hosts[i]
+		byParent := map[string][]string{}
+		var parents []string
+		for j := range inv.Networks {
+			n := &inv.Networks[j]
+			if !slices.Contains(inv.NetworkHosts(n), h.Name) {
+				continue
+			}
+			p := inv.NetworkParent(n, h)
+			if byParent[p] == nil {
+				parents = append(parents, p)
+			}
+			byParent[p] = append(byParent[p], n.Name)
+		}
+		for _, p := range parents {
+			if len(byParent[p]) > 1 {
+				out = append(out, SharedParent{Host: h.Name, Parent: p, Networks: byParent[p]})
+			}
+		}
+	}
+	return out
+}

@@ -53,13 +53,9 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 	}
 	journals := map[string]*journal{}
 	for name, c := range r.clients {
-		journals[name] = &journal{client: c}
+		journals[name] = &journal{host: name, client: c}
 	}
-	defer func() {
-		for _, j := range journals {
-			_ = j.flush()
-		}
-	}()
+	defer r.flushJournals(journals)
 	seq := 0
 	var mu sync.Mutex
 	// With KeepGoing, a host that failed sits out the remaining steps while
@@ -82,9 +78,10 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			continue
 		}
 		hosts = r.inventoryOrder(hosts)
-		// Hosts are started under a context that an interrupt does not cancel:
-		// a change begun is finished and recorded; no new one starts.
-		err := r.forEachHost(context.WithoutCancel(ctx), step.Name(), hosts, func(opCtx context.Context, h *inventory.Host) error {
+		// Hosts are started under a context that a first interrupt does not
+		// cancel: a change begun is finished and recorded; no new one starts.
+		// A second interrupt cuts the waits of the changes in flight.
+		err := r.forEachHost(inFlight(ctx), step.Name(), hosts, func(opCtx context.Context, h *inventory.Host) error {
 			for _, ch := range byHost[h.Name] {
 				if ctx.Err() != nil {
 					return fmt.Errorf("%w before %s %s", ErrInterrupted, ch.Action.Symbol(), ch.Target)
@@ -121,8 +118,12 @@ func (r *Runner) Apply(ctx context.Context, plan *steps.Plan) (*ApplyReport, err
 			}
 			return nil
 		})
-		if err == nil && ctx.Err() != nil {
+		switch {
+		case err == nil && ctx.Err() != nil:
 			err = fmt.Errorf("%w after step %s", ErrInterrupted, step.Name())
+		case err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted):
+			// A change cut short by a second interrupt (its wait ended).
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 		}
 		if err != nil && r.opts.KeepGoing && ctx.Err() == nil {
 			var he *steps.HostError
@@ -187,7 +188,7 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			mu.Unlock()
 			err = r.restartDocker(ctx, ch.Host, applied)
 		} else {
-			err = r.runOp(ctx, j.client, op)
+			err = r.runOp(ctx, r.clients[ch.Host], op)
 		}
 		if err != nil {
 			return err
@@ -233,9 +234,13 @@ var restartCmd = sh.Join(sh.New("systemctl", "daemon-reload"),
 	sh.New("systemctl", "reset-failed", "docker"), sh.New("systemctl", "restart", "docker"))
 
 // restartDocker reloads systemd, restarts docker and waits until it answers.
+// The restart command itself is not cut short by ctx (a systemctl killed
+// half way may leave docker half started); the wait is.
 func restartDocker(ctx context.Context, c *transport.Client) error {
 	cmd := restartCmd
-	if _, err := c.Run(ctx, cmd.String(), nil); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+	defer cancel()
+	if _, err := c.Run(rctx, cmd.String(), nil); err != nil {
 		return err
 	}
 	return waitDocker(ctx, c, 90*time.Second)
@@ -286,6 +291,9 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 		return nil
 	}
 	dockerdSays := dockerLog(c)
+	// Put back even when the wait was cut by an interrupt, with a deadline.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+	defer cancel()
 	var restoreErrs []error
 	for i := len(applied) - 1; i >= 0; i-- {
 		ch := applied[i]
@@ -293,10 +301,10 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 			continue
 		}
 		for _, op := range ch.Undo {
-			restoreErrs = append(restoreErrs, r.runOp(context.Background(), c, op))
+			restoreErrs = append(restoreErrs, r.runOp(rctx, c, op))
 		}
 	}
-	restoreErrs = append(restoreErrs, restartDocker(context.Background(), c))
+	restoreErrs = append(restoreErrs, restartDocker(rctx, c))
 	msg := fmt.Sprintf("docker did not come back after the configuration change: %v", err)
 	if dockerdSays != "" {
 		msg += "\ndockerd says:\n" + dockerdSays

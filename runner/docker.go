@@ -200,14 +200,32 @@ func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI,
 	return &api, nil
 }
 
-// dockerAnswer decides what a silent dockerd means. Unless systemd says
-// docker is active, docker is not running: no API answers, and the steps
-// say what to do about it. An active docker is asked again, after a short
-// and then a longer wait (a dockerd busy starting containers, say), and a
-// silence that lasts is an error rather than a plan made as if docker were
-// stopped.
+// dockerAnswer decides what a silent dockerd means. A docker.service that
+// systemd still shows starting, stopping or reloading after the facts
+// script waited a minute for it is a restart under way: said so, not taken
+// for a stopped docker. A dockerd whose own pid file names a live process
+// is starting (or restarting outside systemd's view): waited for. Otherwise,
+// unless systemd says docker is active, docker is not running: no API
+// answers, and the steps say what to do about it. An active docker is
+// asked again, after a short and then a longer wait (a dockerd busy
+// starting containers, say), and a silence that lasts is an error rather
+// than a plan made as if docker were stopped.
 func (r *Runner) dockerAnswer(ctx context.Context, host string, f *steps.Facts, silent error) (*steps.DockerAPI, error) {
-	if f.Docker.Unit != "active" {
+	switch {
+	case restarting(f.Docker.Unit):
+		return nil, fmt.Errorf("docker is restarting on %s (docker.service is %s, for over a minute now): wait until 'systemctl is-active docker' says active there, then run again", host, f.Docker.Unit)
+	case f.Docker.Unit != "active" && f.Docker.DaemonPID > 0:
+		var api *steps.DockerAPI
+		err := poll(ctx, dockerStartWait, func() error {
+			var err error
+			api, err = r.readDocker(ctx, host)
+			return err
+		})
+		if errors.As(err, new(*dockerSilentError)) {
+			return nil, fmt.Errorf("docker is starting or restarting on %s: dockerd (pid %d) runs but its API did not answer within %s: %w; wait for it (docker info), then run again", host, f.Docker.DaemonPID, dockerStartWait, err)
+		}
+		return api, err
+	case f.Docker.Unit != "active":
 		return nil, nil
 	}
 	for _, wait := range []time.Duration{200 * time.Millisecond, time.Second} {
@@ -223,4 +241,13 @@ func (r *Runner) dockerAnswer(ctx context.Context, host string, f *steps.Facts, 
 		silent = err
 	}
 	return nil, fmt.Errorf("docker.service is active but dockerd does not answer on %s: %w; check it with docker info", dockerSocket, silent)
+}
+
+// dockerStartWait is how long a dockerd that runs but does not answer yet
+// is waited for, as a restart of docker is (restartDocker).
+const dockerStartWait = 90 * time.Second
+
+// restarting tells whether systemd's ActiveState is a change under way.
+func restarting(state string) bool {
+	return state == "activating" || state == "deactivating" || state == "reloading"
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/mvorch/mvorch/runner/sh"
@@ -15,8 +16,35 @@ import (
 // "done" records are carried along with the next write, since a change whose
 // done is lost is undone all the same (every undo is safe to repeat).
 type journal struct {
-	client  *transport.Client
+	host    string
+	client  commandRunner
 	pending []string
+}
+
+// commandRunner runs a command on a host (a *transport.Client).
+type commandRunner interface {
+	Run(ctx context.Context, cmd string, stdin []byte) (transport.Result, error)
+}
+
+// flushJournals writes what each journal still holds, at the end of a run.
+// A record lost here is a done record: the change was made and rollback
+// undoes it all the same (every undo is safe to repeat), so the run does
+// not fail, but the user is told which host's journal is behind.
+func (r *Runner) flushJournals(journals map[string]*journal) {
+	for _, name := range r.hostNames() {
+		j := journals[name]
+		if j == nil {
+			continue
+		}
+		n, t0 := len(j.pending), time.Now()
+		if err := j.flush(); err != nil {
+			r.warnOnce(fmt.Sprintf("%s: the journal's last %d record(s) could not be written (%v); the changes were made and rollback still undoes them", name, n, err))
+			continue
+		}
+		if n > 0 {
+			r.timing(name, fmt.Sprintf("journal's last %d record(s) written", n), t0)
+		}
+	}
 }
 
 func (j *journal) line(rec steps.Record) string {

@@ -150,24 +150,27 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 	}
 	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
 	hostBad := writeHostPairs(w, v.HostPairs, false)
-	for _, p := range v.Problems {
-		fmt.Fprintln(w, "could not ping from", p)
-	}
 	if bad+hostBad > 0 {
 		fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
 	}
-	writeVerifySummary(w, v, bad, hostBad)
+	writeVerifyVerdict(w, v, bad, hostBad)
 }
 
-// writeVerifySummary ends verify's text: the containers' pairs, and the
-// hosts' pings on a line of their own when some differ.
-func writeVerifySummary(w io.Writer, v *VerifyReport, bad, hostBad int) {
+// writeVerifyVerdict prints the problems and the last lines: the hosts'
+// pings on a line of their own when some differ, how many pairs differ, and
+// how many containers could not ping at all.
+func writeVerifyVerdict(w io.Writer, v *VerifyReport, bad, hostBad int) {
+	for _, p := range v.Problems {
+		fmt.Fprintln(w, "could not ping from", p)
+	}
 	if hostBad > 0 {
 		fmt.Fprintf(w, "Hosts: %d of %d pings differ from what is expected.\n", hostBad, len(v.HostPairs))
 	}
 	switch {
-	case bad == 0 && hostBad == 0:
+	case bad == 0 && hostBad == 0 && len(v.Problems) == 0:
 		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
+	case bad == 0 && hostBad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs as expected, but %d problem(s) above: verify fails.\n", len(v.Pairs), len(v.Problems))
 	case bad == 0:
 		fmt.Fprintf(w, "Verify: all %d pairs of containers as expected; the hosts' pings above differ.\n", len(v.Pairs))
 	default:
@@ -192,10 +195,7 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 		}
 		bad++
 	}
-	for _, p := range v.Problems {
-		fmt.Fprintln(w, "could not ping from", p)
-	}
-	writeVerifySummary(w, v, bad, hostBad)
+	writeVerifyVerdict(w, v, bad, hostBad)
 }
 
 // pairLabels is the Labeler of the containers the pairs name.

@@ -127,7 +127,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 		}
 		restart = false
 		t0 := time.Now()
-		err := restartDocker(context.WithoutCancel(ctx), c)
+		err := restartDocker(inFlight(ctx), c)
 		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), "docker.service", err, time.Since(t0))
 		return err
 	}
@@ -160,7 +160,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 				restart = true
 				continue
 			}
-			if opErr = r.runOp(context.WithoutCancel(ctx), c, op); opErr != nil {
+			if opErr = r.runOp(inFlight(ctx), c, op); opErr != nil {
 				break
 			}
 		}
@@ -207,6 +207,6 @@ func removeStaleTemps(ctx context.Context, c *transport.Client, entries []*steps
 	if len(seen) == 0 {
 		return nil
 	}
-	_, err := c.Run(context.WithoutCancel(ctx), cmd.String(), nil)
+	_, err := c.Run(inFlight(ctx), cmd.String(), nil)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"sort"
@@ -233,11 +234,20 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 		return nil, err
 	}
 	sort.Strings(rep.Problems)
-	for _, p := range rep.Pairs {
-		rep.OK = rep.OK && p.Expect == p.Got
-	}
 	rep.Pairs, rep.HostPairs = rep.Pairs[:nc:nc], rep.Pairs[nc:]
+	rep.settle()
 	return rep, nil
+}
+
+// settle sets OK: every pair as expected and no problem. A container that
+// should run and does not (stopped, paused, missing) is a failed check even
+// when no pair shows it: alone on its network, nothing expects its answer.
+// The hosts' pings of their own containers count like the others.
+func (v *VerifyReport) settle() {
+	v.OK = len(v.Problems) == 0
+	for _, p := range slices.Concat(v.Pairs, v.HostPairs) {
+		v.OK = v.OK && p.Expect == p.Got
+	}
 }
 
 // containerPIDs asks dockerd for the main process of each container; a
@@ -280,6 +290,25 @@ func (r *Runner) containerPIDs(ctx context.Context, host string, names []string)
 	}
 	wg.Wait()
 	return pids, problems, ctx.Err()
+}
+
+// scanLines sends r's lines on the channel it returns, closed at the end of
+// r or once stop is closed: a reader that returns early (a deadline, a
+// cancelled context) must not leave the sender blocked for ever.
+func scanLines(r io.Reader, stop <-chan struct{}) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return lines
 }
 
 // pingOnHost makes a host's pings (pairs whose From is on the host) and
@@ -350,14 +379,9 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	defer conn.Close()
 	// The session's stdin is not read; closing it tells the shell nothing.
 	start := time.Now()
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(conn)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	stop := make(chan struct{})
+	defer close(stop)
+	lines := scanLines(conn, stop)
 	reported, answered, begun := 0, 0, 0
 	began := make([]time.Duration, len(pairs)) // when each ping started
 	seen := make([]bool, len(pairs))

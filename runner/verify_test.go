@@ -2,8 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mvorch/mvorch/inventory"
 )
@@ -31,9 +33,15 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 		if p.From == p.To {
 			t.Errorf("a container pings itself: %+v", p)
 		}
-		if e, ok := want[p.From+">"+p.To]; ok && e != p.Expect {
-			t.Errorf("%s -> %s: expect %v", p.From, p.To, p.Expect)
+		if e, ok := want[p.From+">"+p.To]; ok {
+			if e != p.Expect {
+				t.Errorf("%s -> %s: expect %v", p.From, p.To, p.Expect)
+			}
+			delete(want, p.From+">"+p.To)
 		}
+	}
+	for k := range want {
+		t.Errorf("no pair %s", k)
 	}
 	// 13 hosts: 26 containers, over FullMatrixMax, unless --full.
 	if _, mode := VerifyPairs(labContainers(13), true); mode != "full" {
@@ -82,11 +90,41 @@ func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 func TestVerifyPairsLoneContainer(t *testing.T) {
 	cts := labContainers(13)
 	cts = append(cts, inventory.Container{Name: "lone", Host: "docker01", Network: "mac_net30"})
-	pairs, _ := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(cts, false)
+	if mode != "sampled" {
+		t.Fatalf("mode %s with %d containers", mode, len(cts))
+	}
+	from, to := map[string]bool{}, 0
 	for _, p := range pairs {
 		if p.From == "lone" && p.Expect || p.To == "lone" && p.Expect {
 			t.Errorf("lone container expected to reach or be reached: %+v", p)
 		}
+		if p.From == "lone" {
+			from[p.To[:len("bboxNN")]] = true
+		}
+		if p.To == "lone" {
+			to++
+		}
+	}
+	// It is checked for isolation from each other network, and every other
+	// container checks its isolation from the lone one's network.
+	if !from["bbox10"] || !from["bbox20"] || len(from) != 2 {
+		t.Errorf("lone pings the networks of %v, want mac_net10's and mac_net20's", from)
+	}
+	if to != len(cts)-1 {
+		t.Errorf("lone is pinged %d times, want %d (once by every other container)", to, len(cts)-1)
+	}
+}
+
+// The full matrix goes up to FullMatrixMax containers exactly; one more and
+// verify samples.
+func TestVerifyPairsAtTheFullMatrixLimit(t *testing.T) {
+	cts := labContainers(13)
+	if pairs, mode := VerifyPairs(cts[:FullMatrixMax], false); mode != "full" || len(pairs) != FullMatrixMax*(FullMatrixMax-1) {
+		t.Errorf("%d containers: %s with %d pairs, want full with %d", FullMatrixMax, mode, len(pairs), FullMatrixMax*(FullMatrixMax-1))
+	}
+	if pairs, mode := VerifyPairs(cts[:FullMatrixMax+1], false); mode != "sampled" || len(pairs) >= FullMatrixMax*(FullMatrixMax+1) {
+		t.Errorf("%d containers: %s with %d pairs, want sampled", FullMatrixMax+1, mode, len(pairs))
 	}
 }
 
@@ -130,5 +168,69 @@ func TestVerifySameNameOnTwoHosts(t *testing.T) {
 	WriteVerifyText(&b, &VerifyReport{Pairs: pairs, Mode: "sampled"})
 	if want := "LEAK  web@docker01 -> db: answered"; !strings.Contains(b.String(), want) {
 		t.Errorf("sampled output lacks %q:\n%s", want, b.String())
+	}
+}
+
+// A container that should run and does not is a failed check even when no
+// pair shows it (alone on its network, nothing expects its answer): the
+// report is not OK, and the text says why verify fails.
+func TestVerifyProblemFailsWithEveryPairAsExpected(t *testing.T) {
+	cts := []inventory.Container{
+		{Name: "a", Host: "h1", Network: "n10"},
+		{Name: "b", Host: "h2", Network: "n10"},
+		{Name: "lone", Host: "h1", Network: "n20"},
+	}
+	pairs, mode := VerifyPairs(cts, false)
+	for i := range pairs {
+		pairs[i].Got = pairs[i].Expect
+	}
+	v := &VerifyReport{Pairs: pairs, Mode: mode, Containers: []string{"a", "b", "lone"}}
+	v.settle()
+	if !v.OK {
+		t.Fatalf("every pair as expected, no problem: not OK")
+	}
+	v.Problems = []string{"lone on h1: container is not running"}
+	v.settle()
+	if v.OK {
+		t.Errorf("a stopped container left verify OK")
+	}
+	var b strings.Builder
+	WriteVerifyText(&b, v)
+	for _, want := range []string{"could not ping from lone on h1: container is not running", "Verify: all 6 pairs as expected, but 1 problem(s) above: verify fails."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// verify stops reading a host's ping output at its deadline or when its
+// context ends, while the host may still be writing: the goroutine that
+// scans the output must end then too, not block for ever on its send.
+func TestScanLinesEndsWhenStopped(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go func() {
+		for {
+			if _, err := pw.Write([]byte("0 ok\n")); err != nil {
+				return
+			}
+		}
+	}()
+	stop := make(chan struct{})
+	lines := scanLines(pr, stop)
+	if l := <-lines; l != "0 ok" {
+		t.Fatalf("first line %q", l)
+	}
+	close(stop)
+	timeout := time.After(2 * time.Second)
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the scanning goroutine still runs 2 s after stop (its send blocks for ever once nobody reads)")
+		}
 	}
 }

@@ -86,30 +86,61 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 	}
 	ch := c.newChange(s, ActionReplace, "container "+ct.Name)
 	ch.Detail = fmt.Sprintf("%s %s restart=%s -> %s on %s at %s restart=%s", old.Image, describeNets(old), old.Restart, ref, ct.Network, ip, ct.Restart)
-	if !old.Managed {
-		ch.Conflict = fmt.Sprintf("a container named %s that mvorch did not make exists on %s with other settings", ct.Name, c.Host.Name)
-	}
 	ch.Do = []Op{rm, run}
 	ch.Undo = append([]Op{rm}, recreate(old)...)
+	if !old.Managed {
+		ch.Conflict = fmt.Sprintf("a container named %s that mvorch did not make exists on %s with other settings", ct.Name, c.Host.Name)
+		// Not destroyed: what it was made with (ports, env, volumes,
+		// networks, command) cannot all be read back and run again.
+		aside := AsideName(ct.Name)
+		ch.Detail += ", the old one stopped and kept as " + aside
+		// Renamed before it is stopped: a run cut off in between leaves it
+		// aside and running, which the undo puts back as it was.
+		ch.Do = []Op{exec(sh.New("docker", "rename", ct.Name, aside).Raw("&&").Arg("docker", "stop", "--", aside).Raw(">/dev/null")), run}
+		ch.Undo = putBack(ct.Name, aside, old.Running)
+	}
 	project()
 	return ch, nil
 }
 
-// recreate is the best undo for a container mvorch removed: the same name,
-// image, restart policy and first network address.
-func recreate(old *DockerContainer) []Op {
-	for _, net := range sortedKeys(old.Networks) {
-		restart := old.Restart
-		if restart == "" {
-			restart = "no"
-		}
-		run := runUnmanaged
-		if old.Managed {
-			run = runContainer
-		}
-		return []Op{exec(run(old.Name, net, old.Networks[net], restart, old.Image))}
+// asideSuffix marks a container mvorch stopped and renamed to replace it.
+const asideSuffix = ".mvorch-aside"
+
+// AsideName is the name a replaced container mvorch did not make is kept
+// under until rollback puts it back.
+func AsideName(name string) string { return name + asideSuffix }
+
+// putBack undoes a replacement of a container mvorch did not make: while
+// the original is aside, mvorch's container of that name is removed and the
+// original renamed back (and started, if it ran). Safe to repeat: once the
+// original is back, there is nothing aside and nothing to do.
+func putBack(name, aside string, running bool) []Op {
+	cmd := sh.New("docker", "inspect", "--", aside).Raw(">/dev/null 2>&1 || exit 0;").
+		Arg("docker", "rm", "-f", "--", name).Raw(">/dev/null 2>&1;").
+		Arg("docker", "rename", aside, name)
+	if running {
+		cmd = cmd.Raw("&&").Arg("docker", "start", "--", name).Raw(">/dev/null")
 	}
-	return nil
+	return []Op{exec(cmd)}
+}
+
+// recreate is the undo for a container of mvorch's own that it removed:
+// such a container is exactly its name, image, restart policy and one
+// network address. (One mvorch did not make is kept aside instead.)
+func recreate(old *DockerContainer) []Op {
+	nets := sortedKeys(old.Networks)
+	if len(nets) == 0 {
+		return nil
+	}
+	restart := old.Restart
+	if restart == "" {
+		restart = "no"
+	}
+	run := runUnmanaged
+	if old.Managed {
+		run = runContainer
+	}
+	return []Op{exec(run(old.Name, nets[0], old.Networks[nets[0]], restart, old.Image))}
 }
 
 func (s Containers) removeStale(c *Context, want map[string]bool) []*Change {
@@ -128,7 +159,8 @@ func (s Containers) removeStale(c *Context, want map[string]bool) []*Change {
 
 func ipUser(d *Docker, network, ip, self string) string {
 	for name, ct := range d.Containers {
-		if name != self && ct.Networks[network] == ip {
+		// A container kept aside for self is stopped until self goes.
+		if name != self && name != AsideName(self) && ct.Networks[network] == ip {
 			return name
 		}
 	}

@@ -85,7 +85,11 @@ type Docker struct {
 	Active    bool
 	// Unit is systemd's ActiveState of docker.service ("active",
 	// "inactive", "failed"...; "" without systemd).
-	Unit       string
+	Unit string
+	// DaemonPID is the live process /var/run/docker.pid names (0: none).
+	DaemonPID int
+	// Version is dockerd's version ("" when it did not answer).
+	Version    string
 	Networks   map[string]*DockerNetwork
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
@@ -144,6 +148,10 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		// facts read mid-restart would show a docker without its images.
 		"i=0; while [ $i -lt 600 ]; do s=$(systemctl show -p ActiveState docker 2>/dev/null); case $s in",
 		"  *=activating|*=deactivating|*=reloading) sleep 0.1; i=$((i+1)) ;; *) break ;; esac; done; echo \"unit $s\"",
+		// A dockerd that runs (its own pid file names a live process) but
+		// may not answer yet: starting, or restarting outside systemd's view.
+		// (/proc, not kill -0: a user without root may look but not signal.)
+		"read -r p 2>/dev/null </var/run/docker.pid && [ -n \"$p\" ] && [ -d \"/proc/$p\" ] && echo \"dockerd $p\"; true",
 		// docker's own state is read from its API (runner/docker.go), not
 		// its CLI: each CLI call costs a host tens of milliseconds of CPU.
 		"command -v docker >/dev/null 2>&1 && echo installed; true",
@@ -206,7 +214,9 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 	for _, line := range strings.Split(string(text), "\n") {
 		if rest, ok := strings.CutPrefix(line, marker); ok {
 			cur, _, _ = strings.Cut(rest, "@@")
-			sections[cur] = sections[cur]
+			if _, seen := sections[cur]; !seen {
+				sections[cur] = nil // present, if empty
+			}
 			continue
 		}
 		if line != "" {
@@ -376,6 +386,9 @@ func (f *Facts) parseDocker(lines []string) {
 		if state, ok := strings.CutPrefix(l, "unit ActiveState="); ok {
 			f.Docker.Unit = state
 		}
+		if pid, ok := strings.CutPrefix(l, "dockerd "); ok {
+			f.Docker.DaemonPID, _ = strconv.Atoi(pid)
+		}
 	}
 }
 
@@ -423,6 +436,7 @@ func (f *Facts) SetDocker(api DockerAPI) error {
 		return fmt.Errorf("facts of %s: docker info: %w", f.Host, err)
 	}
 	f.Docker.Active = info.ServerVersion != ""
+	f.Docker.Version = info.ServerVersion
 	f.Docker.Insecure = nil
 	for name, c := range info.RegistryConfig.IndexConfigs {
 		if !c.Secure {

@@ -66,10 +66,19 @@ func TestParseFactsNeedsEndMarker(t *testing.T) {
 	}
 }
 
+func mustParseFacts(t *testing.T, host string, out []byte) *Facts {
+	t.Helper()
+	f, err := ParseFacts(host, out)
+	if err != nil {
+		t.Fatalf("ParseFacts: %v", err)
+	}
+	return f
+}
+
 // The docker side comes from dockerd's API. The JSON here is trimmed from
 // docker 20.10's answers in the lab.
 func TestSetDocker(t *testing.T) {
-	f, _ := ParseFacts("h", factsOutput("", marker+"docker@@", "installed"))
+	f := mustParseFacts(t, "h", factsOutput("", marker+"docker@@", "installed"))
 	err := f.SetDocker(DockerAPI{
 		Info: []byte(`{"ServerVersion":"20.10.24","RegistryConfig":{"IndexConfigs":{"docker.io":{"Name":"docker.io","Secure":true},"203.0.113.11:5000":{"Name":"203.0.113.11:5000","Secure":false}}}}`),
 		Networks: []byte(`[{"Name":"bridge","Driver":"bridge","IPAM":{"Config":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]},"Options":{},"Labels":{}},
@@ -84,6 +93,9 @@ func TestSetDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := f.Docker
+	if d.Version != "20.10.24" {
+		t.Errorf("version %q, want 20.10.24", d.Version)
+	}
 	if !d.Active || len(d.Insecure) != 1 || d.Insecure[0] != "203.0.113.11:5000" {
 		t.Errorf("active %v, insecure %v", d.Active, d.Insecure)
 	}
@@ -110,7 +122,7 @@ func TestSetDocker(t *testing.T) {
 // A dockerd that answers without a version is not taken for a running one,
 // and bad JSON is an error that names the host.
 func TestSetDockerBadAnswers(t *testing.T) {
-	f, _ := ParseFacts("docker02", factsOutput(""))
+	f := mustParseFacts(t, "docker02", factsOutput(""))
 	if err := f.SetDocker(DockerAPI{Info: []byte(`{}`), Networks: []byte(`[]`), Images: []byte(`[]`)}); err != nil || f.Docker.Active {
 		t.Errorf("empty info: active %v, %v", f.Docker.Active, err)
 	}
@@ -163,5 +175,19 @@ func TestFactsScriptPrintsDockerFirst(t *testing.T) {
 		if i := strings.Index(script, section(name)); i < h {
 			t.Errorf("section %s at %d, before the hostname section (%d)", name, i, h)
 		}
+	}
+}
+
+// The docker section says systemd's state and whether dockerd's own pid
+// file names a live process: a dockerd starting or restarting that does not
+// answer yet is told apart from a stopped one.
+func TestParseFactsDockerStarting(t *testing.T) {
+	f := mustParseFacts(t, "h", factsOutput("", marker+"docker@@", "unit ActiveState=activating", "dockerd 4242", "installed"))
+	if f.Docker.Unit != "activating" || f.Docker.DaemonPID != 4242 || !f.Docker.Installed {
+		t.Errorf("docker facts %+v", f.Docker)
+	}
+	f = mustParseFacts(t, "h", factsOutput("", marker+"docker@@", "unit ActiveState=inactive", "installed"))
+	if f.Docker.DaemonPID != 0 {
+		t.Errorf("no dockerd line, pid %d", f.Docker.DaemonPID)
 	}
 }

@@ -3,6 +3,8 @@ package steps
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mvorch/mvorch/inventory"
@@ -35,7 +37,46 @@ func (s Networks) Plan(c *Context) ([]*Change, error) {
 			out = append(out, ch)
 		}
 	}
-	return append(out, s.removeStale(c, want)...), nil
+	out = append(out, s.removeStale(c, want)...)
+	if err := oneMacvlanPerParent(c); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MacvlanParentsFrom is the first docker release that lets several macvlan
+// networks share a parent interface; before it the second network's
+// creation fails ("network ... is already using parent interface ...").
+const MacvlanParentsFrom = 26
+
+// oneMacvlanPerParent stops, before anything changes, a plan that would
+// leave two macvlan networks on one parent under a docker that allows one
+// (those mvorch plans and any already there).
+func oneMacvlanPerParent(c *Context) error {
+	major, ok := dockerMajor(c.Facts.Docker.Version)
+	if !ok || major >= MacvlanParentsFrom {
+		return nil
+	}
+	byParent := map[string][]string{}
+	for _, name := range slices.Sorted(maps.Keys(c.Facts.Docker.Networks)) {
+		if n := c.Facts.Docker.Networks[name]; n.Driver == "macvlan" && n.Parent != "" {
+			byParent[n.Parent] = append(byParent[n.Parent], name)
+		}
+	}
+	for _, parent := range slices.Sorted(maps.Keys(byParent)) {
+		if names := byParent[parent]; len(names) > 1 {
+			return fmt.Errorf("macvlan networks %s would share parent interface %s on %s, and its docker %s allows one macvlan network per parent (docker %d and newer allow several): give each network a vlan of its own, or upgrade docker on %s",
+				strings.Join(names, " and "), parent, c.Host.Name, c.Facts.Docker.Version, MacvlanParentsFrom, c.Host.Name)
+		}
+	}
+	return nil
+}
+
+// dockerMajor reads the major number of a docker version ("20.10.24+dfsg1").
+func dockerMajor(v string) (int, bool) {
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	return n, err == nil
 }
 
 // createNetwork makes a macvlan network. aux are its --aux-address

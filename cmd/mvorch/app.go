@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mvorch/mvorch/runner"
 )
 
 // Exit codes (contract, see README).
@@ -76,8 +78,16 @@ func commands() []*cli.Command {
 
 // run executes the command line and maps errors to exit codes in one place.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inFlight, stopWaiting := context.WithCancel(context.Background())
+	defer stopWaiting()
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go interrupts(sigs, done, stderr, cancel, stopWaiting, func() { os.Exit(exitInterrupted) })
 	app := newApp(stdin, stdout, stderr)
 	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
 		// urfave/cli v2.27 with short-option handling fails to parse a
@@ -88,8 +98,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			c.UseShortOptionHandling = false
 		}
 	}
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(runner.WithInFlight(ctx, inFlight), args)
 	return exitCode(ctx, err, stderr)
+}
+
+// interrupts handles SIGINT and SIGTERM as people expect of Ctrl-C: the
+// first lets the changes in flight finish (and be recorded) and starts no
+// new one; the second stops waiting (for the registry, docker, a pull),
+// while docker's previous configuration is still put back if its restart
+// was cut short; the third exits at once.
+func interrupts(sigs <-chan os.Signal, done <-chan struct{}, stderr io.Writer, first, second context.CancelFunc, exit func()) {
+	for n := 1; ; n++ {
+		select {
+		case <-done:
+			return
+		case <-sigs:
+		}
+		switch n {
+		case 1:
+			fmt.Fprintln(stderr, "mvorch: interrupted: finishing the changes in flight, starting no new one (again: stop waiting)")
+			first()
+		case 2:
+			fmt.Fprintln(stderr, "mvorch: interrupted again: no more waiting; docker's previous configuration is still put back if its restart was cut short (again: exit at once)")
+			second()
+		default:
+			fmt.Fprintln(stderr, "mvorch: interrupted a third time: exiting now; the journal has every change begun (mvorch run or rollback goes on from it)")
+			exit()
+			return
+		}
+	}
 }
 
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {

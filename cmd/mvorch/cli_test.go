@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,5 +76,28 @@ func TestCommandLineErrors(t *testing.T) {
 		if code != 0 || !strings.Contains(out, cmd) {
 			t.Errorf("--help lacks %q", cmd)
 		}
+	}
+}
+
+// Two networks without vlan both hang off the NIC itself: docker before 26
+// creates only the first, so validate stops the inventory, says what to do,
+// and lets it through when the hosts are said to run docker 26 or newer.
+func TestValidateTwoNetworksOnOneParent(t *testing.T) {
+	data, err := os.ReadFile("../../examples/section-4.1.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(t.TempDir(), "two.toml")
+	extra := "\n[[network]]\nname = \"mac_net2\"\nsubnet = \"172.22.17.0/24\"\ngateway = \"172.22.17.1\"\n"
+	if err := os.WriteFile(inv, append(data, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("validate", inv)
+	want := "networks mac_net1 and mac_net2 share parent interface ens33 on docker01: docker before 26 allows one macvlan network per parent; give each network a vlan of its own, or run docker 26 or newer"
+	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "on docker02") {
+		t.Errorf("validate: exit %d, stderr:\n%s\nwant exit 1 and, for both hosts, %q", code, stderr, want)
+	}
+	if code, stdout, stderr := runCLI("validate", "--docker-version", "26", inv); code != 0 || !strings.Contains(stdout, "valid") {
+		t.Errorf("validate --docker-version 26: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -15,11 +15,11 @@ func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
 	lab := labtest.Get(t)
 	base := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, base, before) })
-	runJSON(t, lab, base)
+	t.Cleanup(func() { lab.Reset(t, base, before) })
+	lab.MustRunJSON(t, base)
 	afterA := lab.Snapshots(t)
 
-	changed := variant(t, base,
+	changed := labtest.Variant(t, base,
 		// VLAN 10 address of docker02 moves.
 		`docker02 = "203.0.113.12/26"`, `docker02 = "203.0.113.40/26"`,
 		// mac_net20 and its containers go.
@@ -27,7 +27,7 @@ func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
 		"[[container]]\nname = \"bbox20\"\nhost = \"docker01\"\nnetwork = \"mac_net20\"\nip = \"203.0.113.194\"\nimage = \"busybox:v1\"\n", "",
 		"[[container]]\nname = \"bbox21\"\nhost = \"docker02\"\nnetwork = \"mac_net20\"\nip = \"203.0.113.195\"\nimage = \"busybox:v1\"\n", "",
 	)
-	changed = variant(t, changed, "[[container]]\nname = \"bbox10\"",
+	changed = labtest.Variant(t, changed, "[[container]]\nname = \"bbox10\"",
 		"[[container]]\nname = \"bbox12\"\nhost = \"docker02\"\nnetwork = \"mac_net10\"\nip = \"203.0.113.140\"\nimage = \"busybox:v1\"\n\n[[container]]\nname = \"bbox10\"")
 
 	p := planJSON(t, lab, changed)
@@ -53,20 +53,20 @@ func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
 		}
 	}
 
-	out := runJSON(t, lab, changed)
+	out := lab.MustRunJSON(t, changed)
 	if out.Summary.Added != 1 || out.Summary.Changed != 1 || out.Summary.Removed != 4 || !out.Verify.OK {
 		t.Errorf("run of the changed inventory: %+v", out.Summary)
 	}
 	if addr := lab.MustExec(t, "docker02", "ip -o -4 addr show dev ens33.10"); !strings.Contains(addr, "203.0.113.40/26") || strings.Contains(addr, "203.0.113.12/") {
 		t.Errorf("ens33.10 on docker02 after the change: %s", addr)
 	}
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", changed); r.Code != 0 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", changed); r.Code != 0 {
 		t.Errorf("plan after the changed run: exit %d\n%s", r.Code, r.Stdout)
 	}
 
-	mustMvorch(t, lab, "rollback", "--yes", changed)
+	lab.MustMvorch(t, "rollback", "--yes", changed)
 	labtest.SameSnapshots(t, "rollback of run B", afterA, lab.Snapshots(t))
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", base); r.Code != 0 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", base); r.Code != 0 {
 		t.Errorf("plan of inventory A after rolling back B: exit %d\n%s", r.Code, r.Stdout)
 	}
 }

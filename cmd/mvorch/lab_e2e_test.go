@@ -11,7 +11,8 @@ import (
 
 func TestMain(m *testing.M) { labtest.Main(m, 2) }
 
-// mvorch runs the binary in the controller namespace and returns its result.
+// mvorch, mustMvorch, resetLab and runJSON are the package's short names for
+// labtest's helpers (one copy, in testbed/labtest).
 func mvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 	t.Helper()
 	return lab.RunMvorch(t, args...)
@@ -22,12 +23,14 @@ func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
 	return lab.MustMvorch(t, args...)
 }
 
-// resetLab undoes everything mvorch did, so each test starts from the lab as
-// it came up, and checks that the hosts are back as they were.
 func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]string) {
 	t.Helper()
-	mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
-	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
+	lab.Reset(t, inv, before)
+}
+
+func runJSON(t *testing.T, lab *labtest.Lab, args ...string) labtest.RunOut {
+	t.Helper()
+	return lab.MustRunJSON(t, args...)
 }
 
 // builtArticle42 runs the article's 4.2 on the lab, checks that every pair
@@ -37,8 +40,8 @@ func builtArticle42(t *testing.T) (*labtest.Lab, string) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	if out := runJSON(t, lab, inv); !out.Verify.OK {
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	if out := lab.MustRunJSON(t, inv); !out.Verify.OK {
 		t.Fatalf("run: verify not ok: %+v", out.Verify)
 	}
 	return lab, inv
@@ -62,33 +65,11 @@ type planOut struct {
 func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
 	t.Helper()
 	var p planOut
-	r := mustMvorch(t, lab, "plan", "--output", "json", inv)
+	r := lab.MustMvorch(t, "plan", "--output", "json", inv)
 	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
 		t.Fatalf("plan json: %v\n%s", err, r.Stdout)
 	}
 	return p
-}
-
-type runOut struct {
-	Summary struct{ Added, Changed, Removed, Unchanged, Failed int }
-	Changes []struct{ Step, Host, Action, Target, Detail string }
-	Verify  struct {
-		OK    bool
-		Pairs []struct {
-			From, To    string
-			Expect, Got bool
-		}
-	}
-}
-
-func runJSON(t *testing.T, lab *labtest.Lab, args ...string) runOut {
-	t.Helper()
-	var out runOut
-	r := mustMvorch(t, lab, append([]string{"run", "--output", "json"}, args...)...)
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
-		t.Fatalf("run json: %v\n%s", err, r.Stdout)
-	}
-	return out
 }
 
 // The article's section 4.2 on a fresh lab: the plan shows every change and
@@ -100,7 +81,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
 
-	plan := mustMvorch(t, lab, "plan", "--no-color", inv)
+	plan := lab.MustMvorch(t, "plan", "--no-color", inv)
 	for _, want := range []string{
 		"+++ /etc/sysconfig/network-scripts/ifcfg-ens33.10",
 		"+DEVICE=ens33.10", "+VLAN=yes", "+IPADDR=203.0.113.11", "+GATEWAY=203.0.113.1",
@@ -115,12 +96,12 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 		}
 	}
 	labtest.SameSnapshots(t, "after plan", before, lab.Snapshots(t))
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 2 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 2 {
 		t.Errorf("plan --detailed-exitcode with changes pending: exit %d, want 2", r.Code)
 	}
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 
-	out := runJSON(t, lab, inv)
+	out := lab.MustRunJSON(t, inv)
 	if out.Summary.Added != 23 || out.Summary.Changed != 4 || out.Summary.Failed != 0 || !out.Verify.OK {
 		t.Fatalf("first run: %+v", out)
 	}
@@ -148,7 +129,7 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	for _, h := range lab.Hosts {
 		pids[h.Name] = dockerdPID(t, lab, h.Name)
 	}
-	again := runJSON(t, lab, inv)
+	again := lab.MustRunJSON(t, inv)
 	if again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second run changed something: %+v", again)
 	}
@@ -157,13 +138,13 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 			t.Errorf("%s: dockerd restarted by a run with nothing to do (%s -> %s)", h.Name, pids[h.Name], pid)
 		}
 	}
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 || !strings.Contains(r.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 || !strings.Contains(r.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
 		t.Errorf("plan after run: exit %d\n%s", r.Code, r.Stdout)
 	}
-	if r := mvorch(t, lab, "run", "--dry-run", "--detailed-exitcode", inv); r.Code != 0 {
+	if r := lab.RunMvorch(t, "run", "--dry-run", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("run --dry-run --detailed-exitcode after run: exit %d", r.Code)
 	}
-	v := mustMvorch(t, lab, "verify", inv)
+	v := lab.MustMvorch(t, "verify", inv)
 	if !strings.Contains(v.Stdout, "Verify: all 12 pairs as expected.") {
 		t.Errorf("verify:\n%s", v.Stdout)
 	}
@@ -174,8 +155,8 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory41()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	out := runJSON(t, lab, inv)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	out := lab.MustRunJSON(t, inv)
 	// promisc x2 and its boot unit x2, network x2, container x2; no VLAN, no trust, no restart.
 	if out.Summary.Added != 6 || out.Summary.Changed != 2 || !out.Verify.OK || len(out.Verify.Pairs) != 2 {
 		t.Fatalf("4.1 run: %+v", out)
@@ -185,11 +166,11 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 			t.Errorf("4.1 run made a %s change: %+v", ch.Step, ch)
 		}
 	}
-	if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 {
+	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("plan after the 4.1 run: exit %d\n%s", r.Code, r.Stdout)
 	}
 	pid := dockerdPID(t, lab, "docker01")
-	if again := runJSON(t, lab, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
+	if again := lab.MustRunJSON(t, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second 4.1 run: %+v", again.Summary)
 	}
 	if dockerdPID(t, lab, "docker01") != pid {

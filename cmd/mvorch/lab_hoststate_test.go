@@ -49,7 +49,7 @@ func TestLabBadHostStates(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			inv := base
 			if len(c.repl) > 0 {
-				inv = variant(t, base, c.repl...)
+				inv = labtest.Variant(t, base, c.repl...)
 			}
 			if c.setup != "" {
 				lab.MustExec(t, c.host, c.setup)
@@ -61,7 +61,7 @@ func TestLabBadHostStates(t *testing.T) {
 				labtest.SameSnapshots(t, "after cleanup", pristine, lab.Snapshots(t))
 			})
 			before := lab.Snapshots(t)
-			plan := mvorch(t, lab, "plan", "--no-color", inv)
+			plan := lab.RunMvorch(t, "plan", "--no-color", inv)
 			out := plan.Stdout + plan.Stderr
 			if c.planFails && plan.Code != 1 || !c.planFails && plan.Code != 0 {
 				t.Errorf("plan: exit %d\n%s", plan.Code, out)
@@ -71,7 +71,7 @@ func TestLabBadHostStates(t *testing.T) {
 					t.Errorf("plan output lacks %q:\n%s", w, out)
 				}
 			}
-			if r := mvorch(t, lab, "run", inv); r.Code != 1 {
+			if r := lab.RunMvorch(t, "run", inv); r.Code != 1 {
 				t.Errorf("run: exit %d, want 1\n%s%s", r.Code, r.Stdout, r.Stderr)
 			}
 			labtest.SameSnapshots(t, "after the refused run", before, lab.Snapshots(t))

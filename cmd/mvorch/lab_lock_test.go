@@ -12,8 +12,10 @@ import (
 )
 
 // startRun starts `mvorch run` and returns once it has made its first change
-// (it holds the hosts' locks from before its plan until it exits).
-func startRun(t *testing.T, lab *labtest.Lab, inv string) *exec.Cmd {
+// (it holds the hosts' locks from before its plan until it exits), with the
+// way to wait for it: once its stderr is read to the end, then Wait (os/exec
+// forbids Wait while the pipe is still being read).
+func startRun(t *testing.T, lab *labtest.Lab, inv string) (*exec.Cmd, func() error) {
 	t.Helper()
 	cmd := exec.Command(lab.Mvorch, "run", inv)
 	stderr, err := cmd.StderrPipe()
@@ -23,8 +25,9 @@ func startRun(t *testing.T, lab *labtest.Lab, inv string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	first := make(chan struct{})
+	first, read := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(stderr)
 		for i := 0; sc.Scan(); i++ {
 			if i == 0 {
@@ -36,9 +39,11 @@ func startRun(t *testing.T, lab *labtest.Lab, inv string) *exec.Cmd {
 	case <-first:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
+		<-read
+		cmd.Wait()
 		t.Fatal("mvorch run printed no progress in 30 s")
 	}
-	return cmd
+	return cmd, func() error { <-read; return cmd.Wait() }
 }
 
 // A second mvorch against hosts one is changing fails at once, naming the
@@ -47,28 +52,28 @@ func TestLabLockPerHost(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 
-	first := startRun(t, lab, inv)
+	first, waitFirst := startRun(t, lab, inv)
 	start := time.Now()
-	r := mvorch(t, lab, "run", inv)
+	r := lab.RunMvorch(t, "run", inv)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") ||
 		!strings.Contains(r.Stderr, "pid "+itoa(first.Process.Pid)) || time.Since(start) > 5*time.Second {
 		t.Errorf("second run while the first holds the lock: exit %d after %s\n%s", r.Code, time.Since(start), r.Stderr)
 	}
-	if r := mvorch(t, lab, "rollback", "--yes", inv); r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") {
+	if r := lab.RunMvorch(t, "rollback", "--yes", inv); r.Code != 1 || !strings.Contains(r.Stderr, "another mvorch is changing this host") {
 		t.Errorf("rollback while a run holds the lock: exit %d\n%s", r.Code, r.Stderr)
 	}
-	if err := first.Wait(); err != nil {
+	if err := waitFirst(); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
 
-	mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
-	killed := startRun(t, lab, inv)
+	lab.MustMvorch(t, "rollback", "--all", "--yes", inv)
+	killed, waitKilled := startRun(t, lab, inv)
 	killed.Process.Kill()
-	killed.Wait()
+	waitKilled()
 	start = time.Now()
-	mustMvorch(t, lab, "run", inv)
+	lab.MustMvorch(t, "run", inv)
 	t.Logf("run after a killed run got the lock and converged in %s", time.Since(start))
 }
 

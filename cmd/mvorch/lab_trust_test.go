@@ -25,12 +25,12 @@ func TestLabTrustMethodsAndSwitching(t *testing.T) {
 	lab := labtest.Get(t)
 	base := lab.Inventory()
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, base, before) })
+	t.Cleanup(func() { lab.Reset(t, base, before) })
 	reg := lab.Host(t, "docker01").Addr + ":5000"
 
 	for i, method := range []string{"unit", "daemon-json", "dropin", "unit"} {
-		inv := variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
-		out := runJSON(t, lab, inv)
+		inv := labtest.Variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
+		out := lab.MustRunJSON(t, inv)
 		if !out.Verify.OK {
 			t.Fatalf("%s: verify failed: %+v", method, out.Verify)
 		}
@@ -55,7 +55,7 @@ func TestLabTrustMethodsAndSwitching(t *testing.T) {
 				t.Errorf("%s: %s's dockerd does not trust %s: %s", method, h.Name, reg, info)
 			}
 		}
-		if r := mvorch(t, lab, "plan", "--detailed-exitcode", inv); r.Code != 0 {
+		if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 {
 			t.Errorf("%s: plan after run not empty (exit %d):\n%s", method, r.Code, r.Stdout)
 		}
 	}
@@ -79,18 +79,18 @@ func TestLabTrustDetectsOtherConfig(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		lab.Exec(t, "docker02", "rm -f /etc/docker/daemon.json")
-		resetLab(t, lab, base, before)
+		lab.Reset(t, base, before)
 	})
 
 	// daemon.json trusts another registry; the drop-in would add a flag, and
 	// dockerd refuses insecure-registries set both ways.
 	plant("198.51.100.99:5000")
 	planted := lab.Snapshots(t)
-	r := mvorch(t, lab, "plan", base)
+	r := lab.RunMvorch(t, "plan", base)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "docker02") || !strings.Contains(r.Stderr, "both in /etc/docker/daemon.json and as a --insecure-registry flag") {
 		t.Fatalf("plan with a conflicting daemon.json: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
-	if r := mvorch(t, lab, "run", base); r.Code != 1 {
+	if r := lab.RunMvorch(t, "run", base); r.Code != 1 {
 		t.Fatalf("run with the conflict: exit %d", r.Code)
 	}
 	labtest.SameSnapshots(t, "after a refused run", planted, lab.Snapshots(t))
@@ -99,7 +99,7 @@ func TestLabTrustDetectsOtherConfig(t *testing.T) {
 	// left as it is; its running dockerd predates the file, so it is
 	// restarted once, for that reason.
 	plant(reg)
-	out := runJSON(t, lab, base)
+	out := lab.MustRunJSON(t, base)
 	restarts := 0
 	for _, ch := range out.Changes {
 		if ch.Host == "docker02" && ch.Step == "registry-trust" {
@@ -130,14 +130,14 @@ func TestLabRollbackEachTrustMethod(t *testing.T) {
 	base := lab.Inventory()
 	before := lab.Snapshots(t)
 	for _, method := range []string{"dropin", "unit", "daemon-json"} {
-		inv := variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
-		runJSON(t, lab, inv)
-		r := mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		inv := labtest.Variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
+		lab.MustRunJSON(t, inv)
+		r := lab.MustMvorch(t, "rollback", "--all", "--yes", inv)
 		if !strings.Contains(r.Stdout, "Rollback complete") {
 			t.Errorf("%s: rollback:\n%s", method, r.Stdout)
 		}
 		labtest.SameSnapshots(t, method+": after rollback --all", before, lab.Snapshots(t))
-		again := mustMvorch(t, lab, "rollback", "--all", "--yes", inv)
+		again := lab.MustMvorch(t, "rollback", "--all", "--yes", inv)
 		if !strings.Contains(again.Stdout, "Plan: 0 to add, 0 to change, 0 to remove.") {
 			t.Errorf("%s: a second rollback had something to undo:\n%s", method, again.Stdout)
 		}

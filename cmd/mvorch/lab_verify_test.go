@@ -36,19 +36,19 @@ func TestLabVerifySampledBeyondFullMatrix(t *testing.T) {
 	before := lab.Snapshots(t)
 	t.Cleanup(func() {
 		lab.Exec(t, "docker02", "docker unpause many01")
-		resetLab(t, lab, inv, before)
+		lab.Reset(t, inv, before)
 	})
-	out := runJSON(t, lab, inv)
+	out := lab.MustRunJSON(t, inv)
 	if !out.Verify.OK || len(out.Verify.Pairs) != n+2 {
 		t.Fatalf("run: verify ok %v with %d pairs, want true with %d (one per container)", out.Verify.OK, len(out.Verify.Pairs), n+2)
 	}
 	// --full still gives the whole matrix.
-	full := mustMvorch(t, lab, "verify", "--full", inv)
+	full := lab.MustMvorch(t, "verify", "--full", inv)
 	if want := fmt.Sprintf("Verify: all %d pairs as expected.", (n+2)*(n+1)); !strings.Contains(full.Stdout, want) {
 		t.Errorf("verify --full lacks %q:\n%s", want, full.Stdout)
 	}
 	lab.MustExec(t, "docker02", "docker pause many01")
-	r := mvorch(t, lab, "verify", inv)
+	r := lab.RunMvorch(t, "verify", inv)
 	if r.Code != 1 {
 		t.Fatalf("verify with a paused container: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -89,7 +89,7 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 	for _, h := range []string{"docker01", "docker02"} {
 		lab.MustExec(t, h, `for c in $(docker ps -q); do nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$c")" -n ip neigh flush all; done`)
 	}
-	r := mvorch(t, lab, "verify", "--output", "json", inv)
+	r := lab.RunMvorch(t, "verify", "--output", "json", inv)
 	var v runner.VerifyReport
 	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil || r.Code != 1 || v.OK {
 		t.Fatalf("verify through a router: exit %d, ok %v, %v\n%s\n%s", r.Code, v.OK, err, r.Stdout, r.Stderr)
@@ -108,7 +108,7 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 	if leaks != 8 {
 		t.Errorf("%d leaks, want 8 (every pair of different networks)", leaks)
 	}
-	text := mvorch(t, lab, "verify", inv)
+	text := lab.RunMvorch(t, "verify", inv)
 	for _, want := range []string{"bbox10  .       LEAK    ok      LEAK", "Verify: 8 of 12 pairs differ from what is expected."} {
 		if !strings.Contains(text.Stdout, want) {
 			t.Errorf("verify text lacks %q:\n%s", want, text.Stdout)
@@ -121,10 +121,10 @@ func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
 // credited to the right pair, and the output tells the containers apart.
 func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 	lab := labtest.Get(t)
-	inv := variant(t, lab.Inventory(), `name = "bbox11"`, `name = "bbox10"`, `name = "bbox21"`, `name = "bbox20"`)
+	inv := labtest.Variant(t, lab.Inventory(), `name = "bbox11"`, `name = "bbox10"`, `name = "bbox21"`, `name = "bbox20"`)
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	out := runJSON(t, lab, inv)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	out := lab.MustRunJSON(t, inv)
 	if !out.Verify.OK || len(out.Verify.Pairs) != 12 {
 		t.Fatalf("run: verify ok %v with %d pairs, want true with 12: %+v", out.Verify.OK, len(out.Verify.Pairs), out.Verify)
 	}
@@ -132,7 +132,7 @@ func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 	t.Cleanup(func() { lab.Exec(t, "docker02", "docker unpause bbox20") })
 	// A paused container's network namespace still answers; it only cannot
 	// ping: the one pair that differs is its ping to its namesake's peer.
-	r := mvorch(t, lab, "verify", inv)
+	r := lab.RunMvorch(t, "verify", inv)
 	rows := map[string]string{}
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		if f := strings.Fields(line); len(f) == 5 {
@@ -152,6 +152,36 @@ func TestLabVerifySameNamesOnBothHosts(t *testing.T) {
 	for _, want := range []string{"could not ping from bbox20 on docker02: container is paused", "Verify: 1 of 12 pairs differ"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("verify with docker02's bbox20 paused lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+}
+
+// A container alone on its network has no peer whose ping would show it
+// down: with bbox21 moved to mac_net10, bbox20 is mac_net20's only
+// container. Stopped, it is still a failed check (exit 1, said why), and
+// so is the same container paused.
+func TestLabVerifyLoneStoppedContainerFails(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := labtest.Variant(t, lab.Inventory(), "network = \"mac_net20\"\nip = \"203.0.113.195\"", "network = \"mac_net10\"\nip = \"203.0.113.140\"")
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	if out := lab.MustRunJSON(t, inv); !out.Verify.OK {
+		t.Fatalf("run: verify not ok: %+v", out.Verify)
+	}
+	for _, c := range []struct{ stop, start, says string }{
+		{"docker stop -t 1 bbox20", "docker start bbox20", "bbox20 on docker01: container is not running"},
+		{"docker pause bbox20", "docker unpause bbox20", "bbox20 on docker01: container is paused"},
+	} {
+		lab.MustExec(t, "docker01", c.stop)
+		r := lab.RunMvorch(t, "verify", inv)
+		lab.MustExec(t, "docker01", c.start)
+		if r.Code != 1 {
+			t.Errorf("verify after %q: exit %d, want 1\n%s\n%s", c.stop, r.Code, r.Stdout, r.Stderr)
+		}
+		for _, want := range []string{"could not ping from " + c.says, "problem(s) above: verify fails."} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("verify after %q lacks %q:\n%s", c.stop, want, r.Stdout)
+			}
 		}
 	}
 }

@@ -16,7 +16,8 @@ func verifyCommand() *cli.Command {
 		ArgsUsage: "INVENTORY",
 		Description: "From each container, verify pings other containers, all containers at once. Containers\n" +
 			"on the same network should answer; containers on different networks should not (that\n" +
-			"needs a layer-3 router). Exits 1 when any pair differs from what is expected.\n\n" +
+			"needs a layer-3 router). Exits 1 when any pair differs from what is expected, or when a\n" +
+			"container could not ping at all (stopped, paused, missing).\n\n" +
 			fmt.Sprintf("Up to %d containers, every container pings every other one (the full matrix).\n", runner.FullMatrixMax) +
 			"Beyond that each container pings the next container of its network (inventory order,\n" +
 			"wrapping round: every container both sends and answers) and one container of each other\n" +

@@ -3,6 +3,7 @@ package crash_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mvorch/mvorch/testbed/labtest"
 )
@@ -18,14 +19,14 @@ const dockerdCmdline = `tr '\0' ' ' < /proc/$(systemctl show -p MainPID docker |
 // back and leave docker running on it.
 func TestLabDockerFailsAfterTrustChangeIsRestored(t *testing.T) {
 	lab := labtest.Get(t)
-	inv := variant(t, lab.Inventory(), `trust = "dropin"`, `trust = "daemon-json"`)
+	inv := labtest.Variant(t, lab.Inventory(), `trust = "dropin"`, `trust = "daemon-json"`)
 	const host = "docker02"
 	const other = "198.51.100.99:5000"
 	before := lab.Snapshots(t)
 	t.Cleanup(func() {
 		lab.MustExec(t, host, "rm -f /etc/systemd/system/docker.service.d/10-options.conf /etc/sysconfig/docker && "+
 			"rmdir --ignore-fail-on-non-empty /etc/systemd/system/docker.service.d && systemctl daemon-reload && systemctl restart docker")
-		resetLab(t, lab, inv, before)
+		lab.Reset(t, inv, before)
 	})
 	lab.MustExec(t, host, `set -e
 mkdir -p /etc/systemd/system/docker.service.d /etc/sysconfig
@@ -63,5 +64,38 @@ systemctl restart docker`)
 	}
 	if r := lab.Exec(t, host, "cat /etc/docker/daemon.json"); r.Code == 0 {
 		t.Errorf("/etc/docker/daemon.json is still on %s:\n%s", host, r.Stdout)
+	}
+}
+
+// A dockerd that runs but does not answer yet (starting, or restarting out
+// of systemd's sight: docker.service says inactive, /var/run/docker.pid
+// names a live process, the socket is not there yet) is waited for: the
+// plan made once it answers is a real one, not "docker is not running".
+// Here dockerd is started by hand, held (SIGSTOP) just before it starts,
+// for 3 s after mvorch starts.
+func TestLabPlanWaitsForStartingDocker(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	const host = "docker01"
+	cl := strings.TrimSpace(lab.MustExec(t, host, dockerdCmdline))
+	if !strings.Contains(cl, "dockerd") {
+		t.Fatalf("dockerd's command line on %s: %q", host, cl)
+	}
+	t.Cleanup(func() {
+		lab.MustExec(t, host, `p=$(cat /var/run/docker.pid 2>/dev/null) && { kill -CONT "$p"; kill "$p"; while [ -d /proc/$p ]; do sleep 0.1; done; }; rm -f /var/run/docker.pid; systemctl start docker`)
+		requireDockerActive(t, lab, "after the hand-started dockerd")
+	})
+	// The shell that becomes dockerd names itself in docker.pid, as dockerd
+	// does early in its start, and stops; dockerd keeps its own pid file
+	// elsewhere, so that it does not find ours.
+	lab.MustExec(t, host, `systemctl stop docker && rm -f /var/run/docker.pid /var/run/docker.sock &&
+(setsid sh -c 'echo $$ >/var/run/docker.pid; kill -STOP $$; exec `+cl+` --pidfile /var/run/docker-by-hand.pid' </dev/null >/var/log/docker-by-hand.log 2>&1 &) &&
+i=0; until p=$(cat /var/run/docker.pid 2>/dev/null) && grep -q '^State:.*stopped' /proc/$p/status 2>/dev/null; do i=$((i+1)); [ $i -lt 300 ] || exit 1; sleep 0.01; done`)
+	p := startMvorch(t, lab, "plan", "--no-color", inv)
+	time.Sleep(3 * time.Second)
+	lab.MustExec(t, host, `kill -CONT "$(cat /var/run/docker.pid)"`)
+	code, ok := p.waitTimeout(2 * time.Minute)
+	if !ok || code != 0 || !strings.Contains(p.Stdout(), "Plan: ") {
+		t.Errorf("plan while dockerd starts: exit %d\nstdout:\n%s\nstderr:\n%s", code, p.Stdout(), p.Stderr())
 	}
 }

@@ -43,7 +43,7 @@ func TestLabLinkCutMidRun(t *testing.T) {
 			restore()
 		}
 		waitLockFree(t, lab, h.Name)
-		resetLab(t, lab, inv, before)
+		lab.Reset(t, inv, before)
 	})
 
 	p := startMvorch(t, lab, "run", inv)

@@ -8,7 +8,6 @@ package crash_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"os/exec"
@@ -23,102 +22,11 @@ import (
 
 func TestMain(m *testing.M) { labtest.Main(m, 2) }
 
-func mustMvorch(t *testing.T, lab *labtest.Lab, args ...string) labtest.Result {
-	t.Helper()
-	return lab.MustMvorch(t, args...)
-}
-
-// resetLab undoes everything mvorch did and checks the hosts are back as
-// they were.
-func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]string) {
-	t.Helper()
-	args := []string{"rollback", "--all", "--yes", inv}
-	r := lab.RunMvorch(t, args...)
-	for i := 0; r.Code != 0 && i < 4; i++ {
-		m := rmdirMissing.FindStringSubmatch(r.Stderr)
-		if m == nil {
-			break
-		}
-		// A change journalled twice (begun by a run that was cut off before
-		// it wrote the file, then made by the next run) has the same undo
-		// twice, and the second rmdir of the directory fails: rollback is
-		// not safe to repeat. Reported; the directory is put back so that
-		// the rollback can finish and the next tests start clean.
-		t.Errorf("rollback --all failed on %s: undoing a file's creation twice fails on rmdir of the already removed %s (steps/change.go: the undo is not safe to repeat)\nstderr:\n%s", m[1], m[2], r.Stderr)
-		lab.MustExec(t, m[1], "mkdir -p "+m[2])
-		r = lab.RunMvorch(t, args...)
-	}
-	if r.Code != 0 {
-		t.Fatalf("mvorch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-	}
-	removeLeftovers(t, lab, before)
-	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
-}
-
-// snapshotDirs are the directories a snapshot lists (labtest's "## dirs").
-func snapshotDirs(snap string) map[string]bool {
-	dirs := map[string]bool{}
-	in := false
-	for _, l := range strings.Split(snap, "\n") {
-		switch {
-		case strings.HasPrefix(l, "## "):
-			in = l == "## dirs"
-		case in && l != "":
-			dirs[l] = true
-		}
-	}
-	return dirs
-}
-
-// removeLeftovers fails the test for temporary files of mvorch's atomic
-// writes left on a host after rollback --all (".NAME.mvorch-RANDOM": a write
-// cut short by kill -9 between creating it and renaming it), which keep the
-// directory they are in from being removed. They are reported, then removed
-// with the directories the snapshot before did not have, so that the tests
-// after this one start clean.
-func removeLeftovers(t *testing.T, lab *labtest.Lab, before map[string]string) {
-	t.Helper()
-	for _, h := range lab.Hosts {
-		found := strings.TrimSpace(lab.MustExec(t, h.Name, `find /etc /usr/lib/systemd/system -name '.*.mvorch-*' 2>/dev/null || true`))
-		if found == "" {
-			continue
-		}
-		t.Errorf("%s: temporary files of interrupted writes are left after rollback --all (nothing removes them, and their directory stays):\n%s", h.Name, found)
-		lab.MustExec(t, h.Name, `find /etc /usr/lib/systemd/system -name '.*.mvorch-*' -delete 2>/dev/null || true`)
-		was := snapshotDirs(before[h.Name])
-		for d := range snapshotDirs(lab.Snapshot(t, h.Name)) {
-			if !was[d] {
-				lab.MustExec(t, h.Name, "rmdir --ignore-fail-on-non-empty -- "+d)
-			}
-		}
-	}
-}
-
-var rmdirMissing = regexp.MustCompile(`mvorch: (\S+): rollback: .*"rmdir --ignore-fail-on-non-empty -- (/[^"\s]+)" exited 1: rmdir: failed to remove '[^']*': No such file or directory`)
-
-func variant(t *testing.T, path string, repl ...string) string {
-	t.Helper()
-	return labtest.Variant(t, path, repl...)
-}
-
-type runOut struct {
-	Summary struct{ Added, Changed, Removed, Unchanged, Failed int }
-	Verify  *struct {
-		OK    bool
-		Pairs []struct{ From, To string }
-	}
-	Error string
-}
-
 // convergeRun runs mvorch run and wants exit 0 with every verify pair as
 // expected.
-func convergeRun(t *testing.T, lab *labtest.Lab, inv string) runOut {
+func convergeRun(t *testing.T, lab *labtest.Lab, inv string) labtest.RunOut {
 	t.Helper()
-	var out runOut
-	r := lab.RunMvorch(t, "run", "--output", "json", inv)
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
-		t.Fatalf("run: exit %d, output is not JSON (%v)\nstdout:\n%s\nstderr:\n%s", r.Code, err, r.Stdout, r.Stderr)
-	}
+	out, r := lab.RunJSON(t, inv)
 	if r.Code != 0 || out.Verify == nil || !out.Verify.OK || len(out.Verify.Pairs) == 0 {
 		t.Fatalf("run did not converge: exit %d, %+v\nstdout:\n%s\nstderr:\n%s", r.Code, out.Summary, r.Stdout, r.Stderr)
 	}

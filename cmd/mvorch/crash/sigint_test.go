@@ -20,7 +20,7 @@ func TestLabSigintFinishesCurrentChange(t *testing.T) {
 	inv := lab.Inventory()
 	slowDockerRestart(t, lab)
 	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
 	seen := map[string]int{}
 	for _, h := range lab.Hosts {
 		seen[h.Name] = len(journal(t, lab, h.Name))
@@ -107,4 +107,51 @@ func TestLabSigintFinishesCurrentChange(t *testing.T) {
 	// Run again: it finishes; then nothing is left to change.
 	convergeRun(t, lab, inv)
 	planClean(t, lab, inv)
+}
+
+// A second Ctrl-C stops the waits of the changes in flight. Here the
+// registry never answers (its image is busybox, which serves nothing), so
+// the run waits up to 60 s for it after starting the registry container:
+// the first SIGINT lets that wait go on, the second ends it and mvorch
+// exits 130 at once, docker running on every host. A third is not needed.
+func TestLabSecondSigintStopsWaiting(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := labtest.Variant(t, lab.Inventory(), `image = "registry:latest"`, `image = "busybox:latest"`)
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+
+	p := startMvorch(t, lab, "run", inv)
+	for _, h := range lab.Hosts {
+		if _, ok := p.waitLine(hostStepLine(h.Name, "docker-restart", "ok"), 2*time.Minute); !ok {
+			t.Fatalf("%s: no docker-restart ok line\nstderr:\n%s", h.Name, p.Stderr())
+		}
+	}
+	// The registry container starts in well under 2 s; then comes the wait.
+	time.Sleep(2 * time.Second)
+	if p.hasLine(stepLine("registry")) {
+		t.Fatalf("the registry change ended before the interrupt: the wait was not under way\nstderr:\n%s", p.Stderr())
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if p.waited || p.hasLine(stepLine("registry")) {
+		t.Fatalf("the first SIGINT ended the wait for the registry\nstderr:\n%s", p.Stderr())
+	}
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	code, ok := p.waitTimeout(2 * time.Minute)
+	took := time.Since(sent)
+	t.Logf("exit %d, %.1fs after the first SIGINT\nstderr:\n%s", code, took.Seconds(), p.Stderr())
+	if !ok || code != 130 || took > 15*time.Second {
+		t.Errorf("two SIGINTs during the registry's wait: exit %d after %.1fs, want 130 within 15 s (the wait is 60 s)", code, took.Seconds())
+	}
+	for _, want := range []string{"interrupted again: no more waiting"} {
+		if !strings.Contains(p.Stderr(), want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	requireDockerActive(t, lab, "after two SIGINTs")
 }

@@ -19,14 +19,8 @@ func mvorchEnv(t *testing.T, lab *labtest.Lab, env []string, args ...string) (in
 	t.Helper()
 	cmd := exec.Command(lab.Mvorch, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, string(out)
+	out, code := labtest.CombinedOutput(t, cmd)
+	return code, out
 }
 
 // As a non-root user with NOPASSWD sudo the article's run works, through the
