@@ -179,14 +179,30 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	if err := j.begin(ctx, rec); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
-	for _, op := range ch.Do {
+	restart := func() error {
+		mu.Lock()
+		applied := append([]*steps.Change(nil), rep.Applied...)
+		mu.Unlock()
+		return r.restartDocker(ctx, ch.Host, applied)
+	}
+	for i, op := range ch.Do {
 		var err error
-		if op.Kind == steps.OpRestartDocker {
-			mu.Lock()
-			applied := append([]*steps.Change(nil), rep.Applied...)
-			mu.Unlock()
-			err = r.restartDocker(ctx, ch.Host, applied)
-		} else {
+		switch {
+		case op.Kind == steps.OpRestartDocker:
+			err = restart()
+		case op.Kind == steps.OpReloadDocker && i+1 < len(ch.Do) && ch.Do[i+1].Kind == steps.OpRestartDocker:
+			// A reload ahead of a restart (live-restore): when it does not
+			// take, the restart goes ahead anyway, and says so.
+			var why string
+			if why, err = reloadDocker(ctx, j.client, op); why != "" {
+				r.note(ch, mu, "the reload did not take ("+why+"), so the restart that follows interrupts the running containers")
+			}
+		case op.Kind == steps.OpReloadDocker:
+			var why string
+			if why, err = r.reloadOrRestart(ctx, ch.Host, op, restart); why != "" {
+				r.note(ch, mu, "the reload did not take ("+why+"), so docker was restarted instead")
+			}
+		default:
 			err = r.runOp(ctx, j.client, op)
 		}
 		if err != nil {
@@ -195,6 +211,13 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	}
 	j.done(rec)
 	return nil
+}
+
+// note adds a warning to a change as it is applied (run's output shows it).
+func (r *Runner) note(ch *steps.Change, mu *sync.Mutex, warning string) {
+	mu.Lock()
+	ch.Warnings = append(ch.Warnings, warning)
+	mu.Unlock()
 }
 
 // runOp performs one operation on a host.
@@ -217,6 +240,9 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		return waitRegistry(ctx, c, op.Addr, 60*time.Second)
 	case steps.OpRestartDocker:
 		return restartDocker(ctx, c)
+	case steps.OpReloadDocker:
+		_, err := r.reloadOrRestart(ctx, c.Name(), op, func() error { return restartDocker(ctx, c) })
+		return err
 	}
 	return fmt.Errorf("unknown operation %q", op.Kind)
 }
@@ -316,6 +342,8 @@ func describeOp(op steps.Op) string {
 		return "remove " + op.Path
 	case steps.OpWaitRegistry:
 		return "wait for the registry at " + op.Addr
+	case steps.OpReloadDocker:
+		return "$ " + op.Cmd + " (then check docker's API)"
 	}
 	return string(op.Kind)
 }

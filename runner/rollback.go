@@ -119,16 +119,28 @@ func (r *Runner) Rollback(ctx context.Context, rp *RollbackPlan) (*RollbackRepor
 func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps.Entry) (undone int, err error) {
 	c := r.clients[host]
 	j := &journal{client: c}
+	// What docker owes once the trust changes are undone: a restart, or
+	// (when every run being undone only reloaded it) a reload, made with the
+	// oldest run's operation since its files are the ones put back.
 	restart := false
+	var reload *steps.Op
 	trustIdx := steps.Index((steps.RegistryTrust{}).Name())
 	flushRestart := func() error {
-		if !restart {
+		if !restart && reload == nil {
 			return nil
 		}
-		restart = false
 		t0 := time.Now()
-		err := restartDocker(context.WithoutCancel(ctx), c)
-		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), "docker.service", err, time.Since(t0))
+		bg := context.WithoutCancel(ctx)
+		var err error
+		target := "docker.service"
+		if restart {
+			err = restartDocker(bg, c)
+		} else {
+			target += " (reload)"
+			_, err = r.reloadOrRestart(bg, host, *reload, func() error { return restartDocker(bg, c) })
+		}
+		restart, reload = false, nil
+		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), target, err, time.Since(t0))
 		return err
 	}
 	defer func() {
@@ -148,7 +160,13 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 			return undone, ctx.Err()
 		}
 		if e.Begin.Step == (steps.DockerRestart{}).Name() {
-			restart = true
+			owed := true // a journal without undo operations here is from before reloads: restart
+			for _, op := range e.Begin.Undo {
+				if op.Kind == steps.OpReloadDocker {
+					reload, owed = &op, false
+				}
+			}
+			restart = restart || owed
 			j.undone(e.Begin)
 			undone++
 			continue
@@ -171,7 +189,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 		j.undone(e.Begin)
 		undone++
 		// The restart waits until the trust changes before it are undone too.
-		if restart && (i+1 == len(entries) || steps.Index(entries[i+1].Step()) < trustIdx) {
+		if (restart || reload != nil) && (i+1 == len(entries) || steps.Index(entries[i+1].Step()) < trustIdx) {
 			if err := flushRestart(); err != nil {
 				return undone, err
 			}
