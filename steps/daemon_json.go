@@ -172,3 +172,28 @@ func insecureIn(in apiInfo, registry string) bool {
 	}
 	return false
 }
+
+// KeepLiveRestore returns daemon.json (cur, as a rollback put it back) with
+// "live-restore": true, for the restart a rollback makes while the running
+// dockerd has live-restore on: a dockerd that starts without it stops the
+// containers the old one left running. nil when there is no need (live-restore
+// is off, or cur says it already, or a flag sets it) or cur cannot be read.
+func KeepLiveRestore(f *Facts, cur []byte) []byte {
+	if !f.Docker.LiveRestore || setsFlag(unitExecStart(f.Files, ""), "--live-restore") {
+		return nil
+	}
+	doc, err := parseJSONDoc(cur)
+	if err != nil || doc[keyLiveRestore] == true {
+		return nil
+	}
+	doc[keyLiveRestore] = true
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil
+	}
+	return append(out, '\n')
+}
+
+// LiveRestoreOff is the reload data that turns live-restore off in a running
+// dockerd whose daemon.json does not name it (see OpReloadDocker).
+var LiveRestoreOff = []byte(`{"live-restore": false}`)
