@@ -62,7 +62,7 @@ func reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why st
 			why = "docker's API did not answer: " + err.Error()
 			return err
 		}
-		if why = steps.ReloadMismatch(info, reloaded, op.Addr); why != "" {
+		if why = steps.ReloadMismatch(info, reloaded, op.Data, op.Addr); why != "" {
 			return fmt.Errorf("%s", why)
 		}
 		return nil

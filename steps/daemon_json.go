@@ -130,10 +130,12 @@ func SpelledOut(cur, defaults []byte) []byte {
 }
 
 // ReloadMismatch compares what docker's API says (GET /info) with what
-// daemon.json (the file dockerd just reloaded) sets, for the keys mvorch
-// sets, and says what differs ("" when nothing does). addr is the registry
-// mvorch trusts: it must be insecure exactly when the file lists it.
-func ReloadMismatch(info, daemonJSON []byte, addr string) string {
+// daemon.json (the file dockerd just reloaded) means for the keys mvorch
+// sets, a key it lacks counting at its value in defaults (see
+// reloadDefaults: what a restart would give), and says what differs (""
+// when nothing does). addr is the registry mvorch trusts: it must be
+// insecure exactly when the list names it.
+func ReloadMismatch(info, daemonJSON, defaults []byte, addr string) string {
 	var in apiInfo
 	if err := json.Unmarshal(info, &in); err != nil {
 		return "docker's API answered GET /info with something unreadable: " + err.Error()
@@ -141,6 +143,13 @@ func ReloadMismatch(info, daemonJSON []byte, addr string) string {
 	doc, err := parseJSONDoc(daemonJSON)
 	if err != nil {
 		return DaemonJSON + " is not valid JSON: " + err.Error()
+	}
+	if def, err := parseJSONDoc(defaults); err == nil {
+		for k, v := range def {
+			if _, ok := doc[k]; !ok {
+				doc[k] = v
+			}
+		}
 	}
 	var bad []string
 	if list, ok := jsonStrings(doc[keyInsecure]); ok {

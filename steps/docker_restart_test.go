@@ -188,6 +188,7 @@ func TestReloadMismatch(t *testing.T) {
 		return b
 	}
 	const reg = "198.51.100.11:5000"
+	def := []byte(`{"insecure-registries":[],"live-restore":false}`)
 	cases := []struct {
 		name       string
 		info, file []byte
@@ -197,13 +198,19 @@ func TestReloadMismatch(t *testing.T) {
 		{"not yet", info(false), []byte(`{"insecure-registries": ["198.51.100.11:5000"]}`), "198.51.100.11:5000 is not trusted"},
 		{"undone", info(false), []byte(`{"insecure-registries": []}`), ""},
 		{"still trusted", info(false, reg), []byte(`{"insecure-registries": [], "live-restore": false}`), "198.51.100.11:5000 is still trusted"},
-		{"no key: nothing to say about the list", info(false, reg), []byte(`{}`), ""},
+		{"no key, and a flag may set it: nothing to say about the list", info(false, reg), []byte(`{}`), ""},
+		{"no key, and no flag sets it: the default", info(false, reg), []byte(`{}`), "198.51.100.11:5000 is still trusted"},
+		{"no file, live-restore on", info(true), nil, "live-restore is true"},
 		{"live-restore", info(false, reg), []byte(`{"live-restore": true}`), "live-restore is false"},
 		{"CIDR missing", info(false), []byte(`{"insecure-registries": ["10.1.0.0/16"]}`), "10.1.0.0/16 is not trusted"},
 		{"bad info", []byte(`<html>`), []byte(`{}`), "unreadable"},
 	}
 	for _, c := range cases {
-		got := ReloadMismatch(c.info, c.file, reg)
+		d := def
+		if strings.Contains(c.name, "a flag may set it") {
+			d = nil
+		}
+		got := ReloadMismatch(c.info, c.file, d, reg)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
