@@ -179,12 +179,12 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	if err := j.begin(ctx, rec); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
-	restart := func() error {
+	appliedSoFar := func() []*steps.Change {
 		mu.Lock()
-		applied := append([]*steps.Change(nil), rep.Applied...)
-		mu.Unlock()
-		return r.restartDocker(ctx, ch.Host, applied)
+		defer mu.Unlock()
+		return append([]*steps.Change(nil), rep.Applied...)
 	}
+	restart := func() error { return r.restartDocker(ctx, ch.Host, appliedSoFar()) }
 	for i, op := range ch.Do {
 		var err error
 		switch {
@@ -204,6 +204,9 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			}
 		default:
 			err = r.runOp(ctx, j.client, op)
+		}
+		if re := (*refusedError)(nil); errors.As(err, &re) {
+			return r.refused(ch.Host, appliedSoFar(), err)
 		}
 		if err != nil {
 			return err
@@ -288,6 +291,31 @@ func poll(ctx context.Context, timeout time.Duration, try func() error) error {
 	}
 }
 
+// restoreTrust undoes the configuration changes this run made on the host,
+// newest first.
+func (r *Runner) restoreTrust(host string, applied []*steps.Change) []error {
+	var errs []error
+	for i := len(applied) - 1; i >= 0; i-- {
+		ch := applied[i]
+		if ch.Host != host || ch.Step != (steps.RegistryTrust{}).Name() {
+			continue
+		}
+		for _, op := range ch.Undo {
+			errs = append(errs, r.runOp(context.Background(), r.clients[host], op))
+		}
+	}
+	return errs
+}
+
+// refused handles a reload dockerd refused: it runs on as it was, so the
+// files go back and nothing is restarted (a restart would not start).
+func (r *Runner) refused(host string, applied []*steps.Change, err error) error {
+	if rerr := errors.Join(r.restoreTrust(host, applied)...); rerr != nil {
+		return fmt.Errorf("%w\nrestoring the previous configuration ALSO failed: %v; check docker on %s now", err, rerr, host)
+	}
+	return fmt.Errorf("%w\nthe previous configuration is restored; docker kept running on it, without a restart", err)
+}
+
 // restartDocker, in a run: if docker does not come back with the new
 // configuration, the configuration changes this run made on the host are
 // undone and docker restarted on the old one before the error is reported.
@@ -298,16 +326,7 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 		return nil
 	}
 	dockerdSays := dockerLog(c)
-	var restoreErrs []error
-	for i := len(applied) - 1; i >= 0; i-- {
-		ch := applied[i]
-		if ch.Host != host || ch.Step != (steps.RegistryTrust{}).Name() {
-			continue
-		}
-		for _, op := range ch.Undo {
-			restoreErrs = append(restoreErrs, r.runOp(context.Background(), c, op))
-		}
-	}
+	restoreErrs := r.restoreTrust(host, applied)
 	restoreErrs = append(restoreErrs, restartDocker(context.Background(), c))
 	msg := fmt.Sprintf("docker did not come back after the configuration change: %v", err)
 	if dockerdSays != "" {

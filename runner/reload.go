@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/mvorch/mvorch/runner/transport"
@@ -14,10 +15,21 @@ import (
 // dockerd handles SIGHUP at once, but ExecReload only sends it.
 const reloadWait = 10 * time.Second
 
+// refusedMark starts what dockerd logs when it rejects daemon.json, on a
+// reload as at a start (moby's config.Reload): a restart would fail the same way.
+const refusedMark = "unable to configure the Docker daemon"
+
+// refusedError is a reload that dockerd refused, with its own message.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return "dockerd refused the new configuration on reload: " + e.msg }
+
 // reloadDocker runs an OpReloadDocker: daemon.json with op.Data's keys
 // spelled out where it lacks them, the reload, the check in docker's API,
 // daemon.json put back as it was. It returns why the reload did not take
-// ("" when it did); err is for a host that could not be worked on at all.
+// ("" when it did); err is for a host that could not be worked on at all,
+// or a *refusedError when dockerd rejected the file (it then runs on as it
+// was, and a restart would not start).
 func reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why string, err error) {
 	cur, mode, exists, err := c.ReadFile(ctx, op.Path)
 	if err != nil {
@@ -70,7 +82,28 @@ func reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why st
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
+	if why != "" {
+		if msg := refusal(dockerLog(c)); msg != "" {
+			return why, &refusedError{msg}
+		}
+	}
 	return why, nil
+}
+
+// refusal finds dockerd's rejection of daemon.json after its last reload
+// signal in its log lines, or "".
+func refusal(log string) string {
+	lines := strings.Split(log, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		if strings.Contains(l, "Got signal to reload configuration") {
+			return ""
+		}
+		if j := strings.Index(l, refusedMark); j >= 0 {
+			return strings.TrimSuffix(strings.TrimSpace(l[j:]), `"`)
+		}
+	}
+	return ""
 }
 
 // reloadOrRestart reloads docker and, when the reload did not take,

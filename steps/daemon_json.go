@@ -104,22 +104,16 @@ func (c *Context) reloadDefaults() []byte {
 }
 
 // SpelledOut returns daemon.json (cur) with the keys of defaults it lacks
-// added, or nil when it lacks none or cannot be read (the reload then reads
-// it as it is, and its check says what did not take).
+// added, and those whose default is null taken out, or nil when that
+// changes nothing or cur cannot be read (the reload then reads it as it is,
+// and its check says what did not take).
 func SpelledOut(cur, defaults []byte) []byte {
 	doc, err := parseJSONDoc(cur)
 	def, derr := parseJSONDoc(defaults)
 	if err != nil || derr != nil {
 		return nil
 	}
-	added := false
-	for k, v := range def {
-		if _, ok := doc[k]; !ok {
-			doc[k] = v
-			added = true
-		}
-	}
-	if !added {
+	if !withDefaults(doc, def) {
 		return nil
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
@@ -127,6 +121,24 @@ func SpelledOut(cur, defaults []byte) []byte {
 		return nil
 	}
 	return append(out, '\n')
+}
+
+// withDefaults adds to doc the keys of def it lacks and takes out those
+// whose value in def is null; it reports whether doc changed.
+func withDefaults(doc, def map[string]any) bool {
+	changed := false
+	for k, v := range def {
+		_, has := doc[k]
+		switch {
+		case v == nil && has:
+			delete(doc, k)
+			changed = true
+		case v != nil && !has:
+			doc[k] = v
+			changed = true
+		}
+	}
+	return changed
 }
 
 // ReloadMismatch compares what docker's API says (GET /info) with what
@@ -145,11 +157,7 @@ func ReloadMismatch(info, daemonJSON, defaults []byte, addr string) string {
 		return DaemonJSON + " is not valid JSON: " + err.Error()
 	}
 	if def, err := parseJSONDoc(defaults); err == nil {
-		for k, v := range def {
-			if _, ok := doc[k]; !ok {
-				doc[k] = v
-			}
-		}
+		withDefaults(doc, def)
 	}
 	var bad []string
 	if list, ok := jsonStrings(doc[keyInsecure]); ok {
@@ -202,6 +210,12 @@ func KeepLiveRestore(f *Facts, cur []byte) []byte {
 	}
 	return append(out, '\n')
 }
+
+// liveRestoreFirst is the data of the reload that turns live-restore on
+// ahead of a restart: insecure-registries is left out for that moment, since
+// the running dockerd may still have it as a flag (the restart that follows
+// changes its flags), and dockerd refuses a key set both ways.
+var liveRestoreFirst = []byte(`{"insecure-registries": null}`)
 
 // LiveRestoreOff is the reload data that turns live-restore off in a running
 // dockerd whose daemon.json does not name it (see OpReloadDocker).

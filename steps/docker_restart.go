@@ -70,7 +70,9 @@ func (s DockerRestart) Plan(c *Context) ([]*Change, error) {
 		case live && !d.LiveRestore && c.reloadBlocker() == "":
 			// live-restore is on in the running dockerd before it stops.
 			ch.Detail = "systemctl reload docker (live-restore on), then " + ch.Detail + "; live-restore keeps the containers running"
-			ch.Do = []Op{reload, {Kind: OpRestartDocker}}
+			first := reload
+			first.Data = liveRestoreFirst
+			ch.Do = []Op{first, {Kind: OpRestartDocker}}
 		case live && d.LiveRestore:
 			ch.Detail += "; live-restore keeps the containers running"
 		case len(running) > 0:
@@ -79,6 +81,8 @@ func (s DockerRestart) Plan(c *Context) ([]*Change, error) {
 				warn += ` (trust = "daemon-json" applies by a reload instead; live_restore = true keeps them running)`
 			} else if !live {
 				warn += " (live_restore = true keeps them running)"
+			} else {
+				warn += " (live-restore needs a reload first: " + c.reloadBlocker() + ")"
 			}
 			ch.Warnings = []string{warn}
 		}

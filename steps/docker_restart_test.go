@@ -82,6 +82,9 @@ func TestDockerApplyReloadOrRestart(t *testing.T) {
 				t.Fatalf("docker-restart changes: %+v", apply)
 			}
 			ch := apply[0]
+			if c.do == "reload-docker,restart-docker" && string(ch.Do[0].Data) != string(liveRestoreFirst) {
+				t.Errorf("the reload ahead of the restart spells out %s", ch.Do[0].Data)
+			}
 			if opKinds(ch.Do) != c.do || opKinds(ch.Undo) != c.undo {
 				t.Errorf("do %s undo %s, want %s and %s", opKinds(ch.Do), opKinds(ch.Undo), c.do, c.undo)
 			}
@@ -228,6 +231,12 @@ func TestSpelledOutAndKeepLiveRestore(t *testing.T) {
 	}
 	if got := string(SpelledOut([]byte(`{"debug": true, "live-restore": true}`), def)); !strings.Contains(got, `"live-restore": true`) || !strings.Contains(got, `"insecure-registries": []`) {
 		t.Errorf("a key present is kept: %s", got)
+	}
+	if got := string(SpelledOut([]byte(`{"insecure-registries": ["a:1"], "live-restore": true}`), liveRestoreFirst)); got != "{\n  \"live-restore\": true\n}\n" {
+		t.Errorf("null takes a key out: %q", got)
+	}
+	if SpelledOut([]byte(`{"live-restore": true}`), liveRestoreFirst) != nil {
+		t.Errorf("nothing to take out, yet spelled out")
 	}
 	if SpelledOut([]byte(`{broken`), def) != nil {
 		t.Errorf("unreadable file spelled out")

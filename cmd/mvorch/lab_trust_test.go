@@ -365,3 +365,43 @@ func TestLabRollbackEachTrustMethod(t *testing.T) {
 		}
 	}
 }
+
+// Switching from the drop-in to daemon-json with live_restore = true: the
+// drop-in's flag goes, so docker restarts once, after a reload that turns
+// live-restore on while the running dockerd still has the flag (daemon.json's
+// insecure-registries is left out for that reload: dockerd refuses a key set
+// both ways); every container keeps running, mvorch's own included.
+func TestLabTrustSwitchWithLiveRestore(t *testing.T) {
+	lab := labtest.Get(t)
+	base := lab.Inventory()
+	before := lab.Snapshots(t)
+	inv := variant(t, base, `trust = "dropin"`, "trust = \"daemon-json\"\nlive_restore = true")
+	t.Cleanup(func() {
+		for _, h := range lab.Hosts {
+			lab.Exec(t, h.Name, "docker rm -f other-project")
+		}
+		resetLab(t, lab, inv, before)
+	})
+	runJSON(t, lab, base)
+	starts := otherProjects(t, lab)
+	pids := map[string]string{}
+	for _, h := range lab.Hosts {
+		pids[h.Name] = dockerdPID(t, lab, h.Name)
+	}
+	out := runJSON(t, lab, inv)
+	if !out.Verify.OK {
+		t.Fatalf("verify: %+v", out.Verify)
+	}
+	restarts, _ := dockerApply(out)
+	for _, h := range lab.Hosts {
+		if restarts[h.Name] != 1 || dockerdPID(t, lab, h.Name) == pids[h.Name] {
+			t.Errorf("%s: %d restarts (MainPID %s before), want one", h.Name, restarts[h.Name], pids[h.Name])
+		}
+	}
+	for _, ch := range out.Changes {
+		if ch.Step == "docker-restart" && !strings.HasPrefix(ch.Detail, "systemctl reload docker (live-restore on), then") {
+			t.Errorf("%s: %s", ch.Host, ch.Detail)
+		}
+	}
+	stillRunning(t, lab, "after switching with live-restore", starts)
+}
