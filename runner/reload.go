@@ -22,7 +22,9 @@ const refusedMark = "unable to configure the Docker daemon"
 // refusedError is a reload that dockerd refused, with its own message.
 type refusedError struct{ msg string }
 
-func (e *refusedError) Error() string { return "dockerd refused the new configuration on reload: " + e.msg }
+func (e *refusedError) Error() string {
+	return "dockerd refused the new configuration on reload: " + e.msg
+}
 
 // reloadDocker runs an OpReloadDocker: daemon.json with op.Data's keys
 // spelled out where it lacks them, the reload, the check in docker's API,
