@@ -233,11 +233,13 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		_, err := c.Run(ctx, op.Cmd, nil)
 		return err
 	case steps.OpWrite:
+		defer r.logTransfer(c)
 		if err := c.MkdirAll(ctx, path.Dir(op.Path), 0o755); err != nil {
 			return err
 		}
 		return c.WriteFileAtomic(ctx, op.Path, op.Data, fs.FileMode(op.Mode))
 	case steps.OpRemove:
+		defer r.logTransfer(c)
 		return c.Remove(ctx, op.Path)
 	case steps.OpWaitRegistry:
 		return waitRegistry(ctx, c, op.Addr, 60*time.Second)
@@ -250,9 +252,18 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 	return fmt.Errorf("unknown operation %q", op.Kind)
 }
 
+// restartCmd reloads systemd and restarts docker. reset-failed first clears
+// docker.service's start limit (StartLimitBurst=3 in 60 s in docker's and
+// Debian's units): without it a run, a rollback and a run within a minute
+// have systemd refuse the third start ("start of the service was attempted
+// too often") and leave docker down; a restore after a failed start needs it
+// too, since systemd's own Restart= attempts count against the same limit.
+var restartCmd = sh.Join(sh.New("systemctl", "daemon-reload"),
+	sh.New("systemctl", "reset-failed", "docker"), sh.New("systemctl", "restart", "docker"))
+
 // restartDocker reloads systemd, restarts docker and waits until it answers.
 func restartDocker(ctx context.Context, c *transport.Client) error {
-	cmd := sh.New("systemctl", "daemon-reload").Raw("&&").Arg("systemctl", "restart", "docker")
+	cmd := restartCmd
 	if _, err := c.Run(ctx, cmd.String(), nil); err != nil {
 		return err
 	}
@@ -362,7 +373,9 @@ func describeOp(op steps.Op) string {
 	case steps.OpWaitRegistry:
 		return "wait for the registry at " + op.Addr
 	case steps.OpReloadDocker:
-		return "$ " + op.Cmd + " (then check docker's API)"
+		return "$ " + op.Cmd + "  (then check docker's API)"
+	case steps.OpRestartDocker:
+		return "$ " + restartCmd.String() + "  (reset-failed clears docker.service's start limit)"
 	}
 	return string(op.Kind)
 }

@@ -62,7 +62,9 @@ func (r *Runner) jumpClient(ctx context.Context, spec string, base transport.Con
 		cfg := base
 		cfg.Name, cfg.Address, cfg.Port, cfg.User = "jump host "+h.Host, h.Host, h.Port, h.User
 		cfg.Become, cfg.BecomePassword = "", nil
-		r.applySSHConfig(&cfg, h.Host, "")
+		if _, err := r.applySSHConfig(&cfg, h.Host, ""); err != nil {
+			return nil, err
+		}
 		if cfg.User == "" {
 			cfg.User = base.User
 		}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -36,8 +35,9 @@ type Options struct {
 	Live bool
 	// KeepGoing lets healthy hosts finish the run when others fail.
 	KeepGoing bool
-	// SSHConfig is the OpenSSH client config to honour ("" : ~/.ssh/config,
-	// "none": none).
+	// SSHConfig is the OpenSSH client config to honour, read as ssh -F
+	// reads it ("": ~/.ssh/config then /etc/ssh/ssh_config, as ssh without
+	// -F; "none": none).
 	SSHConfig string
 	// Warn receives warnings (nil: os.Stderr).
 	Warn io.Writer
@@ -65,6 +65,8 @@ type Runner struct {
 	// sshcfg is the user's OpenSSH client configuration (nil: none).
 	sshcfg *sshconfig.Config
 	warned map[string]bool
+	// transferLogged holds the hosts whose file transfer -v has named.
+	transferLogged sync.Map
 	// jumps are the jump host connections, shared by the hosts behind them.
 	jumpMu   sync.Mutex
 	jumps    map[string]*transport.Client
@@ -151,18 +153,23 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) 
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}
 	}
-	jump := r.applySSHConfig(&cfg, h.Address, s.Jump)
-	return cfg, jump, nil
+	jump, err := r.applySSHConfig(&cfg, h.Address, s.Jump)
+	return cfg, jump, err
 }
 
 // applySSHConfig fills what the inventory left unset from ~/.ssh/config, as
 // `ssh ALIAS` would see it: the inventory wins over ssh_config, which wins
-// over mvorch's defaults. It returns the jump to use.
-func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) string {
+// over mvorch's defaults. The inventory's user and port are given to the
+// lookup as `ssh -l user -p port` would give them, so Match user and %r see
+// them. It returns the jump to use.
+func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) (string, error) {
 	if r.sshcfg == nil {
-		return jump
+		return jump, nil
 	}
-	c := r.sshcfg.Lookup(alias)
+	c, err := r.sshcfg.Lookup(alias, sshconfig.Preset{User: cfg.User, Port: cfg.Port})
+	if err != nil {
+		return "", fmt.Errorf("ssh config for %s: %w", alias, err)
+	}
 	for _, w := range c.Warnings {
 		r.warnOnce("ssh_config: " + w)
 	}
@@ -185,7 +192,7 @@ func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) strin
 	if jump == "" {
 		jump = c.ProxyJump
 	}
-	return jump
+	return jump, nil
 }
 
 func (r *Runner) warnOnce(msg string) {
@@ -314,14 +321,18 @@ func (r *Runner) loadSSHConfig() error {
 	if path == "none" {
 		return nil
 	}
-	home, _ := os.UserHomeDir()
+	var (
+		c   *sshconfig.Config
+		err error
+	)
 	if path == "" {
-		if home == "" {
-			return nil
-		}
-		path = filepath.Join(home, ".ssh", "config")
+		// As ssh without -F: ~/.ssh/config (from the password database's
+		// home, not $HOME), then /etc/ssh/ssh_config.
+		c, err = sshconfig.LoadDefault()
+	} else {
+		// As ssh -F PATH: that file only.
+		c, err = sshconfig.Load(path, "")
 	}
-	c, err := sshconfig.Load(path, home)
 	if err != nil {
 		return fmt.Errorf("reading ssh config: %w (use --ssh-config none to ignore it)", err)
 	}

@@ -22,7 +22,7 @@ func hostFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
 		verboseFlag(),
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
-		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour (default ~/.ssh/config; \"none\" ignores it)"},
+		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour, read as ssh -F reads it (default ~/.ssh/config then /etc/ssh/ssh_config, as ssh; \"none\" ignores them)"},
 		&cli.BoolFlag{Name: "ask-become-pass", Usage: "with become = \"sudo\": ask once for the sudo password (or set MVORCH_BECOME_PASSWORD)"},
 	}
 }

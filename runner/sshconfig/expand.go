@@ -34,24 +34,24 @@ func expandPath(raw, home string, tokens map[byte]string) (string, error) {
 	return out, nil
 }
 
-// expandTildeFile is ssh's tilde_expand_filename: "~/x" is under home,
-// "~user/x" under that user's home; "~" alone is home itself. (ssh quirk,
-// kept: "~name" without a slash is taken as "~/name".)
+// expandTildeFile is ssh's tilde_expand_filename (OpenSSH 9.2): "~", "~/"
+// and "~/x" are under home, "~user" and "~user/x" under that user's home;
+// slashes after the ~ part are squeezed; an unknown user is an error.
 func expandTildeFile(p, home string) (string, error) {
 	rest, ok := strings.CutPrefix(p, "~")
 	if !ok {
 		return p, nil
 	}
 	dir := home
-	if name, after, found := strings.Cut(rest, "/"); found && name != "" {
+	if rest != "" && rest[0] != '/' {
+		name, after, _ := strings.Cut(rest, "/")
 		h, err := lookupHome(name)
 		if err != nil || h == "" {
 			return p, fmt.Errorf("no such user %q for ~%s", name, name)
 		}
 		dir, rest = h, after
-	} else {
-		rest = strings.TrimPrefix(rest, "/")
 	}
+	rest = strings.TrimLeft(rest, "/")
 	if !strings.HasSuffix(dir, "/") {
 		dir += "/"
 	}

@@ -30,6 +30,14 @@ const (
 	kwStrictHostKeyChecking
 	kwConnectTimeout
 	kwIdentitiesOnly
+	// Read because they change what the keywords above resolve to: %k,
+	// whether ProxyJump counts, and the host name Match and Host see.
+	kwHostKeyAlias
+	kwProxyCommand
+	kwCanonicalizeHostname
+	kwCanonicalDomains
+	kwCanonicalizeMaxDots
+	kwCanonicalizeFallbackLocal
 	kwCount // settings above; directives below
 
 	kwHost
@@ -38,18 +46,24 @@ const (
 )
 
 var keywordNames = map[keyword]string{
-	kwHostName:              "HostName",
-	kwUser:                  "User",
-	kwPort:                  "Port",
-	kwIdentityFile:          "IdentityFile",
-	kwProxyJump:             "ProxyJump",
-	kwUserKnownHostsFile:    "UserKnownHostsFile",
-	kwStrictHostKeyChecking: "StrictHostKeyChecking",
-	kwConnectTimeout:        "ConnectTimeout",
-	kwIdentitiesOnly:        "IdentitiesOnly",
-	kwHost:                  "Host",
-	kwMatch:                 "Match",
-	kwInclude:               "Include",
+	kwHostName:                  "HostName",
+	kwUser:                      "User",
+	kwPort:                      "Port",
+	kwIdentityFile:              "IdentityFile",
+	kwProxyJump:                 "ProxyJump",
+	kwUserKnownHostsFile:        "UserKnownHostsFile",
+	kwStrictHostKeyChecking:     "StrictHostKeyChecking",
+	kwConnectTimeout:            "ConnectTimeout",
+	kwIdentitiesOnly:            "IdentitiesOnly",
+	kwHostKeyAlias:              "HostKeyAlias",
+	kwProxyCommand:              "ProxyCommand",
+	kwCanonicalizeHostname:      "CanonicalizeHostname",
+	kwCanonicalDomains:          "CanonicalDomains",
+	kwCanonicalizeMaxDots:       "CanonicalizeMaxDots",
+	kwCanonicalizeFallbackLocal: "CanonicalizeFallbackLocal",
+	kwHost:                      "Host",
+	kwMatch:                     "Match",
+	kwInclude:                   "Include",
 }
 
 func (k keyword) String() string { return keywordNames[k] }
@@ -57,19 +71,13 @@ func (k keyword) String() string { return keywordNames[k] }
 // keywords maps lower-cased keywords (they are case-insensitive) to their
 // meaning. Anything else is ignored.
 var keywords = map[string]keyword{
-	"hostname":              kwHostName,
-	"user":                  kwUser,
-	"port":                  kwPort,
-	"identityfile":          kwIdentityFile,
-	"identityfile2":         kwIdentityFile, // obsolete alias ssh still accepts
-	"proxyjump":             kwProxyJump,
-	"userknownhostsfile":    kwUserKnownHostsFile,
-	"stricthostkeychecking": kwStrictHostKeyChecking,
-	"connecttimeout":        kwConnectTimeout,
-	"identitiesonly":        kwIdentitiesOnly,
-	"host":                  kwHost,
-	"match":                 kwMatch,
-	"include":               kwInclude,
+	"identityfile2": kwIdentityFile, // obsolete alias ssh still accepts
+}
+
+func init() {
+	for k, name := range keywordNames {
+		keywords[lowerASCII(name)] = k
+	}
 }
 
 // strictValues is ssh's table for StrictHostKeyChecking (case-insensitive).
@@ -81,6 +89,19 @@ var strictValues = map[string]string{
 	"accept-new": "accept-new",
 }
 
+// canonValues is ssh's table for CanonicalizeHostname.
+var canonValues = map[string]int{
+	"yes": canonYes, "true": canonYes,
+	"no": canonNo, "false": canonNo,
+	"always": canonAlways,
+}
+
+const (
+	canonNo = iota
+	canonYes
+	canonAlways
+)
+
 type position struct {
 	file string
 	line int
@@ -88,152 +109,135 @@ type position struct {
 
 func (p position) String() string { return fmt.Sprintf("%s:%d", p.file, p.line) }
 
-// entry is one setting line, already validated, with the guard that decides
-// whether it applies to an alias.
-type entry struct {
-	kw    keyword
-	guard *guard
-	pos   position
-	str   string   // HostName, User, ProxyJump, IdentityFile, StrictHostKeyChecking
-	list  []string // UserKnownHostsFile
-	num   int      // Port; ConnectTimeout seconds, -1 for "none"
-	flag  bool     // IdentitiesOnly
+// file is one parsed configuration file: its lines in order.
+type file struct {
+	name  string
+	lines []line
 }
 
-// guard is the condition a line was read under: the Host (or Match) line
-// that opened its block, and, through parent, the block its file was
-// included from. A nil guard is the top of the main file (before any Host
-// line), which applies to every alias: the implicit `Host *`.
-//
-// Keeping the Include context as a parent, instead of flattening included
-// lines into the including file, is what makes an Include inside a Host
-// block conditional on that block even when the included file has Host lines
-// of its own, and lets the including file resume in its own block after the
-// Include, both as in ssh.
-type guard struct {
-	parent   *guard
-	never    bool     // a Match block: unsupported, so it never applies
-	patterns []string // Host patterns, "!" prefix for negation
+// line is one validated line that matters to mvorch: a setting, a Host or
+// Match line, or an Include with the files it brought in. Lines are kept in
+// file order and evaluated afresh for every alias, as ssh reads its files
+// once per connection: a Match line's outcome depends on what the lines
+// before it set (the user, the host name, the port) and on commands it runs.
+type line struct {
+	kw   keyword
+	pos  position
+	str  string   // HostName, User, IdentityFile, StrictHostKeyChecking, HostKeyAlias, ProxyCommand
+	list []string // UserKnownHostsFile, CanonicalDomains, Host patterns
+	num  int      // Port; ConnectTimeout seconds (-1 "none"); CanonicalizeHostname; CanonicalizeMaxDots
+	flag bool     // IdentitiesOnly, CanonicalizeFallbackLocal
+
+	jump     *jumpSpec   // ProxyJump
+	match    []criterion // Match
+	included []*file     // Include
 }
 
-func (g *guard) matches(alias string) bool {
-	for ; g != nil; g = g.parent {
-		if g.never || !matchHost(g.patterns, alias) {
-			return false
-		}
-	}
-	return true
+// jumpSpec is a ProxyJump value as ssh keeps it: the last hop parsed, the
+// hops before it as written, or none.
+type jumpSpec struct {
+	none  bool
+	extra string // "a,b" of "a,b,c"
+	user  string
+	host  string
+	port  int
 }
 
-// matchHost applies one Host line: some pattern must match and no negated
-// pattern may. A line of only negations therefore matches nothing, as in ssh.
-func matchHost(patterns []string, alias string) bool {
-	matched := false
-	for _, p := range patterns {
-		if neg, ok := strings.CutPrefix(p, "!"); ok {
-			if matchPattern(alias, neg) {
-				return false
-			}
-		} else if matchPattern(alias, p) {
-			matched = true
-		}
+// String is the jump list in the form `ssh -G` prints it.
+func (j *jumpSpec) String() string {
+	if j == nil || j.none {
+		return ""
 	}
-	return matched
-}
-
-// matchPattern is ssh's match_pattern: the whole of s against pattern, where
-// * matches any run of bytes (also none) and ? any one byte; case matters.
-func matchPattern(s, pattern string) bool {
-	si, pi := 0, 0
-	star, resume := -1, 0 // last * seen in pattern, and where s resumes after it
-	for si < len(s) {
-		switch {
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, resume = pi, si
-			pi++
-		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
-			si++
-			pi++
-		case star >= 0:
-			// Let the last * swallow one more byte and retry; earlier
-			// stars never need to change (classic wildcard backtracking).
-			resume++
-			si, pi = resume, star+1
-		default:
-			return false
-		}
+	var b strings.Builder
+	if j.extra != "" {
+		b.WriteString(j.extra + ",")
 	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
+	if j.user != "" {
+		b.WriteString(j.user + "@")
 	}
-	return pi == len(pattern)
+	if strings.Contains(j.host, ":") || strings.Trim(j.host, "1234567890.") == "" {
+		b.WriteString("[" + j.host + "]")
+	} else {
+		b.WriteString(j.host)
+	}
+	if j.port > 0 {
+		b.WriteString(":" + strconv.Itoa(j.port))
+	}
+	return b.String()
 }
 
 type parser struct {
 	cfg *Config
+	// system: the system-wide file, whose relative Includes are under
+	// /etc/ssh and which may not use ~.
+	system bool
 }
 
-// parse reads one file. outer is the guard in force at the Include line that
-// brought this file in (nil for the main file); lines before the file's
-// first Host line run under it.
-func (p *parser) parse(r io.Reader, name string, depth int, outer *guard) error {
+// parse reads one file.
+func (p *parser) parse(r io.Reader, name string, depth int) (*file, error) {
+	f := &file{name: name}
 	br := bufio.NewReader(r) // not bufio.Scanner: ssh has no line length limit
-	cur := outer
 	for n := 1; ; n++ {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			if perr := p.line(line, position{name, n}, depth, outer, &cur); perr != nil {
-				return perr
+		text, err := br.ReadString('\n')
+		if text != "" {
+			l, ok, perr := p.line(text, position{name, n}, depth)
+			if perr != nil {
+				return nil, perr
+			}
+			if ok {
+				f.lines = append(f.lines, l)
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			return nil
+			return f, nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 }
 
-func (p *parser) line(raw string, pos position, depth int, outer *guard, cur **guard) error {
+func (p *parser) line(raw string, pos position, depth int) (line, bool, error) {
 	word, rest, ok := splitKeyword(raw)
 	if !ok {
-		return nil
+		return line{}, false, nil
 	}
 	kw, known := keywords[lowerASCII(word)]
 	if !known {
-		return nil // not ours: ssh's other options must not break mvorch
+		return line{}, false, nil // not ours: ssh's other options must not break mvorch
 	}
 	fail := func(format string, args ...any) error {
 		return &ParseError{File: pos.file, Line: pos.line, Msg: fmt.Sprintf(format, args...)}
 	}
 	if rest == "" {
-		return fail("%s: missing argument", kw)
+		return line{}, false, fail("%s: missing argument", kw)
 	}
+	l := line{kw: kw, pos: pos}
 
-	if kw == kwProxyJump {
-		// ssh hands ProxyJump the raw rest of the line rather than
-		// split arguments: a '#' anywhere starts a comment and quotes
-		// are not removed.
-		v, _, _ := strings.Cut(strings.TrimLeft(rest, " \t\r\n="), "#")
-		v = strings.TrimRight(v, " \t\r\n")
-		if v == "" {
-			return fail("ProxyJump: missing argument")
+	switch kw {
+	case kwProxyJump:
+		j, err := parseJumpLine(rest)
+		if err != nil {
+			return l, false, fail("%v", err)
 		}
-		if !strings.EqualFold(v, "none") {
-			for hop := range strings.SplitSeq(v, ",") {
-				if hop == "" || strings.ContainsAny(hop, " \t") {
-					return fail("invalid ProxyJump %q", v)
-				}
-			}
+		l.jump = j
+		return l, true, nil
+	case kwProxyCommand:
+		// Like ProxyJump, the raw rest of the line.
+		l.str = strings.TrimLeft(rest, " \t\r\n=")
+		return l, true, nil
+	case kwMatch:
+		crit, err := parseMatch(rest)
+		if err != nil {
+			return l, false, fail("Match: %v", err)
 		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, str: v})
-		return nil
+		l.match = crit
+		return l, true, nil
 	}
 
 	args, ok := splitArgs(rest)
 	if !ok {
-		return fail("invalid quotes")
+		return l, false, fail("invalid quotes")
 	}
 	// single returns the one argument of a single-valued keyword; ssh
 	// refuses both a missing value and trailing extra words.
@@ -246,159 +250,242 @@ func (p *parser) line(raw string, pos position, depth int, outer *guard, cur **g
 		}
 		return args[0], nil
 	}
-
+	var err error
 	switch kw {
 	case kwHost:
 		for _, a := range args {
 			if a == "" {
-				return fail("Host: empty pattern")
+				return l, false, fail("Host: empty pattern")
 			}
 		}
-		*cur = &guard{parent: outer, patterns: args}
-		return nil
-
-	case kwMatch:
-		*cur = &guard{parent: outer, never: true}
-		p.cfg.warnings = append(p.cfg.warnings, fmt.Sprintf("%s: Match blocks are not supported; ignored", pos))
-		return nil
+		l.list = args
 
 	case kwInclude:
-		return p.include(args, pos, depth, *cur, fail)
+		l.included, err = p.include(args, depth, fail)
 
 	case kwPort:
-		v, err := single()
-		if err != nil {
-			return err
+		var v string
+		if v, err = single(); err == nil {
+			n, aerr := strconv.Atoi(v)
+			if aerr != nil || n < 1 || n > 65535 {
+				return l, false, fail("bad Port %q: must be a number from 1 to 65535", v)
+			}
+			l.num = n
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return fail("bad Port %q: must be a number from 1 to 65535", v)
-		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, num: n})
 
 	case kwConnectTimeout:
-		v, err := single()
-		if err != nil {
-			return err
-		}
-		secs := -1 // "none": ssh accepts it and leaves the option unset
-		if v != "none" {
-			if secs, err = parseSeconds(v); err != nil {
-				return fail("ConnectTimeout: invalid time value %q", v)
+		var v string
+		if v, err = single(); err == nil {
+			l.num = -1 // "none": ssh accepts it and leaves the option unset
+			if v != "none" {
+				if l.num, err = parseSeconds(v); err != nil {
+					return l, false, fail("ConnectTimeout: invalid time value %q", v)
+				}
 			}
 		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, num: secs})
+
+	case kwCanonicalizeMaxDots:
+		var v string
+		if v, err = single(); err == nil {
+			n, aerr := strconv.Atoi(v)
+			if aerr != nil || n < 0 {
+				return l, false, fail("CanonicalizeMaxDots: bad number %q", v)
+			}
+			l.num = n
+		}
 
 	case kwStrictHostKeyChecking:
-		v, err := single()
-		if err != nil {
-			return err
+		var v string
+		if v, err = single(); err == nil {
+			norm, ok := strictValues[lowerASCII(v)]
+			if !ok {
+				return l, false, fail("StrictHostKeyChecking: unsupported value %q (want yes, no, ask, accept-new)", v)
+			}
+			l.str = norm
 		}
-		norm, ok := strictValues[lowerASCII(v)]
-		if !ok {
-			return fail("StrictHostKeyChecking: unsupported value %q (want yes, no, ask, accept-new)", v)
-		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, str: norm})
 
-	case kwIdentitiesOnly:
-		v, err := single()
-		if err != nil {
-			return err
+	case kwCanonicalizeHostname:
+		var v string
+		if v, err = single(); err == nil {
+			n, ok := canonValues[lowerASCII(v)]
+			if !ok {
+				return l, false, fail("CanonicalizeHostname: unsupported value %q (want yes, no, always)", v)
+			}
+			l.num = n
 		}
-		var b bool
-		switch lowerASCII(v) {
-		case "yes", "true":
-			b = true
-		case "no", "false":
-		default:
-			return fail("IdentitiesOnly: unsupported value %q (want yes or no)", v)
-		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, flag: b})
 
-	case kwUserKnownHostsFile:
+	case kwIdentitiesOnly, kwCanonicalizeFallbackLocal:
+		var v string
+		if v, err = single(); err == nil {
+			switch lowerASCII(v) {
+			case "yes", "true":
+				l.flag = true
+			case "no", "false":
+			default:
+				return l, false, fail("%s: unsupported value %q (want yes or no)", kw, v)
+			}
+		}
+
+	case kwUserKnownHostsFile, kwCanonicalDomains:
 		if len(args) == 0 {
-			return fail("%s: missing argument", kw)
+			return l, false, fail("%s: missing argument", kw)
 		}
 		for i, a := range args {
 			if a == "" {
-				return fail("%s: empty argument", kw)
+				return l, false, fail("%s: empty argument", kw)
 			}
-			if strings.EqualFold(a, "none") && (i > 0 || len(args) > 1) {
-				return fail(`%s: "none" must appear alone`, kw)
+			if kw == kwUserKnownHostsFile && strings.EqualFold(a, "none") && (i > 0 || len(args) > 1) {
+				return l, false, fail(`%s: "none" must appear alone`, kw)
 			}
 		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, list: args})
+		l.list = args
 
-	default: // HostName, User, IdentityFile: one string each
-		v, err := single()
-		if err != nil {
-			return err
-		}
-		p.add(entry{kw: kw, guard: *cur, pos: pos, str: v})
+	default: // HostName, User, IdentityFile, HostKeyAlias: one string each
+		l.str, err = single()
 	}
-	return nil
+	return l, err == nil, err
 }
 
-func (p *parser) add(e entry) { p.cfg.entries = append(p.cfg.entries, e) }
-
-// include reads the files named by an Include line (several glob patterns)
-// in place, under the guard g of the block the Include line is in.
-func (p *parser) include(args []string, pos position, depth int, g *guard, fail func(string, ...any) error) error {
-	if len(args) == 0 {
-		return fail("Include: missing argument")
+// parseJumpLine reads a ProxyJump value as ssh's parse_jump does: ssh takes
+// the raw rest of the line rather than split arguments, so a '#' anywhere
+// starts a comment and quotes are not removed; "none" is compared before the
+// comment is cut. Only the last hop is kept parsed (it is the one ssh dials
+// itself); every hop must be valid.
+func parseJumpLine(rest string) (*jumpSpec, error) {
+	raw := strings.TrimLeft(rest, " \t\r\n=")
+	if strings.EqualFold(raw, "none") {
+		return &jumpSpec{none: true}, nil
 	}
+	v, _, _ := strings.Cut(raw, "#")
+	v = strings.TrimRight(v, " \t\r\n")
+	if v == "" {
+		return nil, errors.New("ProxyJump: missing argument")
+	}
+	hops := strings.Split(v, ",")
+	j := &jumpSpec{}
+	for i, hop := range hops {
+		user, host, port, err := parseHop(hop)
+		if err != nil {
+			return nil, fmt.Errorf("invalid ProxyJump %q: %v", v, err)
+		}
+		if i == len(hops)-1 {
+			j.user, j.host, j.port = user, host, port
+		}
+	}
+	if i := strings.LastIndexByte(v, ','); i > 0 {
+		j.extra = v[:i]
+	}
+	return j, nil
+}
+
+// parseHop is ssh's parse_ssh_uri and parse_user_host_port for one jump:
+// ssh://[user@]host[:port] or [user@]host[:port], host possibly in [].
+func parseHop(hop string) (user, host string, port int, err error) {
+	s := hop
+	uri := false
+	if rest, ok := strings.CutPrefix(s, "ssh://"); ok {
+		s, uri = strings.TrimSuffix(rest, "/"), true
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		if i == 0 {
+			return "", "", 0, fmt.Errorf("empty user in %q", hop)
+		}
+		user, s = s[:i], s[i+1:]
+	}
+	var portStr string
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", "", 0, fmt.Errorf("no ] in %q", hop)
+		}
+		host, s = s[1:end], s[end+1:]
+		if s != "" {
+			var ok bool
+			if portStr, ok = strings.CutPrefix(s, ":"); !ok {
+				return "", "", 0, fmt.Errorf("bad host %q", hop)
+			}
+		}
+	} else {
+		host, portStr, _ = strings.Cut(s, ":")
+	}
+	if host == "" || strings.ContainsAny(host, " \t") || (uri && strings.Contains(host, "/")) {
+		return "", "", 0, fmt.Errorf("bad host in %q", hop)
+	}
+	if portStr != "" {
+		if port, err = strconv.Atoi(portStr); err != nil || port < 1 || port > 65535 {
+			return "", "", 0, fmt.Errorf("bad port in %q", hop)
+		}
+	}
+	return user, host, port, nil
+}
+
+// include reads the files named by an Include line (several glob patterns).
+func (p *parser) include(args []string, depth int, fail func(string, ...any) error) ([]*file, error) {
+	if len(args) == 0 {
+		return nil, fail("Include: missing argument")
+	}
+	var files []*file
 	for _, arg := range args {
 		if arg == "" {
-			return fail("Include: empty argument")
+			return nil, fail("Include: empty argument")
 		}
 		pattern := arg
-		if !strings.HasPrefix(pattern, "~") && !filepath.IsAbs(pattern) {
+		switch {
+		case p.system && strings.HasPrefix(pattern, "~"):
+			return nil, fail("Include: bad include path %s (~ is for user configurations)", arg)
+		case p.system && !filepath.IsAbs(pattern):
+			pattern = filepath.Join(systemDir, pattern)
+		case !strings.HasPrefix(pattern, "~") && !filepath.IsAbs(pattern):
 			// A user config's relative Include is relative to ~/.ssh,
 			// not to the current directory or the including file.
-			pattern = filepath.Join(p.cfg.home, ".ssh", pattern)
+			pattern = "~/.ssh/" + pattern
 		}
-		pattern = expandTildeGlob(pattern, p.cfg.home)
+		pattern = expandTildeGlob(pattern, p.cfg.globHome)
 		paths, err := globSorted(pattern)
 		if err != nil {
-			return fail("Include %s: %v", arg, err)
+			return nil, fail("Include %s: %v", arg, err)
 		}
 		// No match is fine (ssh only logs it): `Include config.d/*`
 		// with an empty directory is common.
 		for _, path := range paths {
 			if depth+1 > maxIncludeDepth {
-				return fail("Include %s: includes nested more than %d deep (does a file include itself?)", path, maxIncludeDepth)
+				return nil, fail("Include %s: includes nested more than %d deep (does a file include itself?)", path, maxIncludeDepth)
 			}
-			if err := p.includeFile(path, depth+1, g); err != nil {
+			f, err := p.includeFile(path, depth+1)
+			if err != nil {
 				if _, ok := err.(*ParseError); ok {
-					return err // already names its own file and line
+					return nil, err // already names its own file and line
 				}
-				return fail("Include %s: %v", path, err)
+				return nil, fail("Include %s: %v", path, err)
+			}
+			if f != nil {
+				files = append(files, f)
 			}
 		}
 	}
-	return nil
+	return files, nil
 }
 
-func (p *parser) includeFile(path string, depth int, g *guard) error {
+func (p *parser) includeFile(path string, depth int) (*file, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // vanished since the glob
+		return nil, nil // vanished since the glob
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil {
-		return err
+		return nil, err
 	} else if fi.IsDir() {
 		// A directory matched by config.d/* holds no settings; ssh
 		// reads nothing from it either.
-		return nil
+		return nil, nil
 	}
 	if err := checkPerms(f, path); err != nil {
-		return err
+		return nil, err
 	}
-	return p.parse(f, path, depth, g)
+	return p.parse(f, path, depth)
 }
 
 // splitKeyword splits a line into its keyword and the rest, the way ssh's

@@ -248,26 +248,6 @@ Host *
 			},
 		},
 		{
-			name: "unsupported tokens and unset variables are warnings",
-			config: `
-IdentityFile ~/.ssh/%C
-IdentityFile ${SSHCONFIG_TEST_UNSET}/id
-IdentityFile ~nosuchuser/id
-HostName %x.example.com
-`,
-			lookups: []lookup{
-				{"web", Host{
-					HostName:      "%x.example.com",
-					IdentityFiles: []string{"/home/me/.ssh/%C", "${SSHCONFIG_TEST_UNSET}/id", "~nosuchuser/id"},
-					Warnings: []string{
-						`cfg:5: HostName "%x.example.com": token %x is not supported; used as written`,
-						`cfg:2: IdentityFile "~/.ssh/%C": token %C is not supported; left unexpanded`,
-						`cfg:3: IdentityFile "${SSHCONFIG_TEST_UNSET}/id": environment variable ${SSHCONFIG_TEST_UNSET} is not set; left unexpanded`,
-						`cfg:4: IdentityFile "~nosuchuser/id": no such user "nosuchuser" for ~nosuchuser; left unexpanded`,
-					}}},
-			},
-		},
-		{
 			name: "~user",
 			config: `
 IdentityFile ~alice/.ssh/id
@@ -277,7 +257,7 @@ IdentityFile ~alice/.ssh/id
 			},
 		},
 		{
-			name: "Match is never applied and warned about",
+			name: "Match applies where it stands, first value wins",
 			config: `
 Host web
   User webuser
@@ -288,8 +268,8 @@ Host *
   Port 2
 `,
 			lookups: []lookup{
-				{"web", Host{User: "webuser", Port: 2, Warnings: []string{"cfg:4: Match blocks are not supported; ignored"}}},
-				{"db", Host{Port: 2, Warnings: []string{"cfg:4: Match blocks are not supported; ignored"}}},
+				{"web", Host{User: "webuser", Port: 1}},
+				{"db", Host{Port: 2}},
 			},
 		},
 		{
@@ -419,17 +399,18 @@ Host other
 			},
 		},
 		{
-			name: "Match in an included file stays there",
+			name: "Match in an included file applies there, and the Host block resumes after it",
 			config: `
 Host web
   Include m.conf
   User afterinclude
 `,
 			files: map[string]string{
-				".ssh/m.conf": "Match all\n  User inmatch\n",
+				".ssh/m.conf": "Match all\n  Port 2\nMatch user nobody\n  Port 3\n",
 			},
 			lookups: []lookup{
-				{"web", Host{User: "afterinclude", Warnings: []string{"m.conf:1: Match blocks are not supported; ignored"}}},
+				{"web", Host{User: "afterinclude", Port: 2}},
+				{"db", Host{}},
 			},
 		},
 	}
@@ -455,7 +436,7 @@ Host web
 			}
 			c := parseText(t, tt.config, home)
 			for _, l := range tt.lookups {
-				got := c.Lookup(l.alias)
+				got := lookup1(t, c, l.alias)
 				want := l.want
 				// Paths under a temporary home: compare relative.
 				for i, w := range want.Warnings {
@@ -468,6 +449,51 @@ Host web
 				}
 			}
 		})
+	}
+}
+
+// TestLookupErrors: what makes ssh refuse to connect makes Lookup fail.
+func TestLookupErrors(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"unknown token in HostName", "HostName %x.example.com\n", `HostName "%x.example.com": token %x is not supported`},
+		{"unknown token in a path", "IdentityFile ~/.ssh/%Z\n", `IdentityFile "~/.ssh/%Z": token %Z is not supported`},
+		{"unset variable", "UserKnownHostsFile ${SSHCONFIG_TEST_UNSET}/kh\n", `environment variable ${SSHCONFIG_TEST_UNSET} is not set`},
+		{"unknown user", "IdentityFile ~nosuchuser/id\n", `no such user "nosuchuser"`},
+		{"exec killed by a signal", "Match exec \"kill -9 $$\"\n  User x\n", `cfg:1: Match exec "kill -9 $$": command exited abnormally`},
+		{"unknown token in exec", "Match exec \"test %Z\"\n", `cfg:1: Match exec "test %Z": token %Z is not supported`},
+	}
+	oldLookupHome := lookupHome
+	t.Cleanup(func() { lookupHome = oldLookupHome })
+	lookupHome = func(string) (string, error) { return "", errors.New("unknown user") }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := parseText(t, tt.config, fakeHome)
+			_, err := c.Lookup("web", Preset{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Lookup error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMatchExec: the command runs with sh -c once per pass in which the
+// line is reached with everything before it true, and not otherwise.
+func TestMatchExec(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	t.Setenv("SHELL", "/bin/sh")
+	config := "Match host web exec \"echo %n >> " + log + "\"\n  User ran\n" +
+		"Match host other exec \"echo never >> " + log + "\"\n" +
+		"Match final\n"
+	c := parseText(t, config, fakeHome)
+	h, err := c.Lookup("web", Preset{})
+	if err != nil || h.User != "ran" {
+		t.Fatalf("Lookup = %+v, %v; want User ran", h, err)
+	}
+	data, _ := os.ReadFile(log)
+	if string(data) != "web\nweb\n" { // first pass, then the final pass
+		t.Errorf("commands run: %q, want two runs for web", data)
 	}
 }
 
@@ -536,7 +562,7 @@ func TestIncludeErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.Lookup("x").User; got != "deep" {
+		if got := lookup1(t, c, "x").User; got != "deep" {
 			t.Errorf("User = %q, want deep", got)
 		}
 	})
@@ -573,7 +599,7 @@ func TestLoad(t *testing.T) {
 		if err != nil || c == nil {
 			t.Fatalf("Load = %v, %v; want empty config, nil", c, err)
 		}
-		if got := c.Lookup("web"); !reflect.DeepEqual(got, Host{}) {
+		if got := lookup1(t, c, "web"); !reflect.DeepEqual(got, Host{}) {
 			t.Errorf("Lookup = %+v, want zero Host", got)
 		}
 	})
@@ -588,7 +614,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.Lookup("web"); got.User != "bob" || got.Port != 2222 {
+		if got := lookup1(t, c, "web"); got.User != "bob" || got.Port != 2222 {
 			t.Errorf("Lookup = %+v, want User bob, Port 2222", got)
 		}
 	})
@@ -619,7 +645,7 @@ func TestLoad(t *testing.T) {
 
 func TestNilConfig(t *testing.T) {
 	var c *Config
-	if got := c.Lookup("web"); !reflect.DeepEqual(got, Host{}) {
+	if got := lookup1(t, c, "web"); !reflect.DeepEqual(got, Host{}) {
 		t.Errorf("Lookup on nil = %+v", got)
 	}
 }
@@ -705,5 +731,80 @@ func TestParseSeconds(t *testing.T) {
 		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
 			t.Errorf("parseSeconds(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func lookup1(t *testing.T, c *Config, alias string) Host {
+	t.Helper()
+	h, err := c.Lookup(alias, Preset{})
+	if err != nil {
+		t.Fatalf("Lookup(%q): %v", alias, err)
+	}
+	h.rawIdentityFiles, h.connectTimeoutSet = nil, false
+	return h
+}
+
+// Canonicalisation: the first CanonicalDomains suffix that resolves names
+// the host, and the final pass matches Host lines against that name; with
+// a ProxyJump, "yes" leaves the name alone ("always" would not).
+func TestCanonicalize(t *testing.T) {
+	old := resolveName
+	t.Cleanup(func() { resolveName = old })
+	var asked []string
+	resolveName = func(name string) bool {
+		asked = append(asked, name)
+		return name == "web.b.example."
+	}
+	config := `
+CanonicalizeHostname yes
+CanonicalDomains a.example b.example
+Host web.b.example
+  User canonical
+Host viajump
+  ProxyJump bastion
+`
+	c := parseText(t, config, fakeHome)
+	if h := lookup1(t, c, "web"); h.HostName != "web.b.example" || h.User != "canonical" {
+		t.Errorf("web: %+v", h)
+	}
+	if want := []string{"web.a.example.", "web.b.example."}; !reflect.DeepEqual(asked, want) {
+		t.Errorf("names resolved: %q, want %q", asked, want)
+	}
+	asked = nil
+	if h := lookup1(t, c, "viajump"); h.HostName != "" || len(asked) != 0 {
+		t.Errorf("behind a jump: %+v, resolved %q", h, asked)
+	}
+	c = parseText(t, "CanonicalizeHostname yes\nCanonicalDomains a.example\nCanonicalizeFallbackLocal no\n", fakeHome)
+	if _, err := c.Lookup("nowhere", Preset{}); err == nil || !strings.Contains(err.Error(), "could not resolve") {
+		t.Errorf("fallback no: %v", err)
+	}
+}
+
+// Without --ssh-config, as ssh without -F: the user's file first, then the
+// system-wide one fills what it left unset; a system file may not Include
+// with ~.
+func TestLoadDefault(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"user":         "Host web\n  User fromuser\n",
+		"system":       "Include " + filepath.Join(dir, "sys.d") + "/*.conf\nHost *\n  User fromsystem\n",
+		"sys.d/a.conf": "Host web\n  Port 2200\n",
+		"badsystem":    "Include ~/x.conf\n",
+	})
+	c, err := loadDefault(filepath.Join(dir, "user"), filepath.Join(dir, "system"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := lookup1(t, c, "web"); h.User != "fromuser" || h.Port != 2200 {
+		t.Errorf("web: %+v, want User fromuser Port 2200", h)
+	}
+	if h := lookup1(t, c, "db"); h.User != "fromsystem" {
+		t.Errorf("db: %+v, want User fromsystem", h)
+	}
+	if c, err := loadDefault(filepath.Join(dir, "missing"), filepath.Join(dir, "missing2")); err != nil || lookup1(t, c, "web").User != "" {
+		t.Errorf("no files: %v", err)
+	}
+	if _, err := loadDefault(filepath.Join(dir, "user"), filepath.Join(dir, "badsystem")); err == nil || !strings.Contains(err.Error(), "bad include path") {
+		t.Errorf("~ in a system Include: %v", err)
 	}
 }

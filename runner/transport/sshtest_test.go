@@ -31,6 +31,7 @@ import (
 type serverOptions struct {
 	hostKeys []ssh.Signer // default: one new ed25519 key
 	stall    bool         // after the handshake, answer nothing at all
+	noSFTP   bool         // refuse the sftp subsystem, like an sshd without a Subsystem line
 }
 
 type testServer struct {
@@ -176,8 +177,9 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		case "subsystem":
 			var p struct{ Name string }
 			ssh.Unmarshal(req.Payload, &p)
-			req.Reply(p.Name == "sftp", nil)
-			if p.Name == "sftp" {
+			serve := p.Name == "sftp" && !s.opts.noSFTP
+			req.Reply(serve, nil)
+			if serve {
 				go s.sftp(ch, done)
 			}
 		case "signal":

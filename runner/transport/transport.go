@@ -101,6 +101,9 @@ type Client struct {
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
+	// files is how this connection reads and writes files, chosen on
+	// first use (see fileOps); nil until then.
+	files fileOps
 
 	lostMu sync.Mutex
 	lost   error // why the connection died, if it did before Close

@@ -101,9 +101,10 @@ func TestLabRegistryTrustNeedsDaemonReload(t *testing.T) {
 	}
 	lab.MustExec(t, "docker01", "mkdir -p /etc/systemd/system/docker.service.d && printf '[Service]\\nExecStart=\\nExecStart=/usr/sbin/dockerd -H unix:///var/run/docker.sock --insecure-registry "+reg+"\\n' > "+dropin)
 
-	r := lab.Exec(t, "docker01", "systemctl restart docker")
-	if r.Code != 0 || !strings.Contains(r.Stderr, "Run 'systemctl daemon-reload'") {
-		t.Errorf("restart without daemon-reload: %+v; want success with systemd's warning", r)
+	// (systemd 252 prints its "changed on disk" warning only for drop-in
+	// directories it already knew: this one is new, so no warning)
+	if r := lab.Exec(t, "docker01", "systemctl restart docker"); r.Code != 0 {
+		t.Errorf("restart without daemon-reload: %+v; want success", r)
 	}
 	if cmdline := dockerdCmdline(t, lab); strings.Contains(cmdline, "--insecure-registry") {
 		t.Errorf("dockerd runs %q after a restart without daemon-reload; want the old ExecStart", cmdline)
@@ -124,7 +125,7 @@ func TestLabRegistryTrustNeedsDaemonReload(t *testing.T) {
 
 func dockerdCmdline(t *testing.T, lab *labtest.Lab) string {
 	t.Helper()
-	return strings.TrimSpace(lab.MustExec(t, "docker01", "tr '\\0' ' ' < /proc/$(cat /run/mvlab-systemd/docker.pid)/cmdline"))
+	return strings.TrimSpace(lab.MustExec(t, "docker01", "tr '\\0' ' ' < /proc/$(systemctl show -p MainPID --value docker)/cmdline"))
 }
 
 // Containers on a macvlan network on ens33 ping each other across hosts.

@@ -1,5 +1,5 @@
-// Package labtest gives Go tests a real lab (testbed/lab): hosts with real
-// OpenSSH and real dockerd in network namespaces.
+// Package labtest gives Go tests a real lab (testbed/lab): hosts in network
+// namespaces booted by systemd-nspawn, with real systemd, OpenSSH and dockerd.
 //
 // A test package opts in with
 //
@@ -66,6 +66,8 @@ type Options struct {
 	Hosts int
 	// Bastion: the tests reach the hosts only through a jump host.
 	Bastion bool
+	// NoSFTP names hosts whose sshd serves no SFTP (MVLAB_NO_SFTP).
+	NoSFTP []string
 }
 
 // Main runs the tests of a package against a lab of n hosts. It never returns.
@@ -86,6 +88,7 @@ func MainWith(m *testing.M, o Options) {
 		fmt.Fprintf(os.Stderr, "\n*** LAB TESTS SKIPPED: %s ***\n\n", reason)
 		os.Exit(m.Run())
 	}
+	o.setLabEnv()
 	os.Exit(runOutside(n, o.Bastion))
 }
 
@@ -94,7 +97,7 @@ func unavailable() string {
 	if os.Geteuid() != 0 {
 		return "not root (the lab creates network namespaces)"
 	}
-	for _, bin := range []string{"/usr/sbin/dockerd", "/usr/sbin/sshd", "/usr/bin/docker-registry", "/bin/busybox"} {
+	for _, bin := range []string{"/usr/sbin/dockerd", "/usr/sbin/sshd", "/usr/bin/docker-registry", "/bin/busybox", "/usr/bin/systemd-nspawn"} {
 		if _, err := os.Stat(bin); err != nil {
 			return bin + " is missing (run 'make deps')"
 		}
@@ -381,3 +384,19 @@ func (l *Lab) run(t testing.TB, name string, args ...string) Result {
 
 // Script is the path of testbed/lab.
 func (l *Lab) Script() string { return filepath.Join(l.Root, "testbed", "lab") }
+
+// Reboot reboots a host with testbed/lab reboot: clean (systemd shuts the
+// host down) or, with hard, a power cut. It returns when sshd answers and
+// docker is active again, and fails the test otherwise.
+func (l *Lab) Reboot(t testing.TB, host string, hard bool) {
+	t.Helper()
+	args := []string{"reboot", host}
+	if hard {
+		args = append(args, "--hard")
+	}
+	cmd := exec.Command(l.Script(), args...)
+	cmd.Env = append(os.Environ(), envName+"="+l.Name, envDir+"="+l.Dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testbed/lab %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}

@@ -65,7 +65,7 @@ func TestLabDownLeavesNothing(t *testing.T) {
 
 	nsPids := strings.Fields(rootNS(t, "ip", "netns", "pids", name+"-docker01"))
 	if len(nsPids) < 3 {
-		t.Fatalf("lab host has %d processes (%v); want at least sshd, dockerd, containerd", len(nsPids), nsPids)
+		t.Fatalf("lab host has %d processes (%v); want at least systemd, sshd, dockerd", len(nsPids), nsPids)
 	}
 	if out := script("ssh", "docker01", "docker run -d --name leftover busybox:latest sleep 1000 && hostname"); !strings.Contains(out, "docker01") {
 		t.Fatalf("ssh into the safety lab: %q", out)
@@ -93,6 +93,11 @@ func TestLabDownLeavesNothing(t *testing.T) {
 		if strings.Contains(line, dir) || strings.Contains(line, "sleep 1000") {
 			t.Errorf("process left behind: %s", line)
 		}
+	}
+	// nspawn's cgroups: one per host in every hierarchy
+	cgroups, _ := exec.Command("find", "/sys/fs/cgroup", "-maxdepth", "5", "-type", "d", "-name", name+"-*").Output()
+	if s := strings.TrimSpace(string(cgroups)); s != "" {
+		t.Errorf("cgroups left behind:\n%s", s)
 	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(mounts), dir) || strings.Contains(string(mounts), "/run/netns/"+name+"-") {

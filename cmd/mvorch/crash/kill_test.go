@@ -164,7 +164,7 @@ func TestLabSystemctlRestartOutlivesKilledCaller(t *testing.T) {
 			return
 		}
 		if time.Since(killed) > 30*time.Second {
-			st := lab.Exec(t, h.Name, "systemctl status docker; tail -n 5 /var/log/mvlab/docker.log")
+			st := lab.Exec(t, h.Name, "systemctl status docker --no-pager; journalctl -u docker -n 10 --no-pager")
 			t.Fatalf("docker did not come back within 30s of its restart's caller being killed (%s, now %s):\n%s", pid, now, st.Stdout)
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -141,7 +141,7 @@ func requireDockerActive(t *testing.T, lab *labtest.Lab, when string) {
 	t.Helper()
 	for _, h := range lab.Hosts {
 		if r := lab.Exec(t, h.Name, dockerUp); r.Code != 0 {
-			st := lab.Exec(t, h.Name, "systemctl status docker; tail -n 5 /var/log/mvlab/docker.log")
+			st := lab.Exec(t, h.Name, "systemctl status docker --no-pager; journalctl -u docker -n 10 --no-pager")
 			t.Errorf("%s: docker is not active on %s:\n%s%s", when, h.Name, st.Stdout, st.Stderr)
 		}
 	}
@@ -154,7 +154,7 @@ func waitDockerActive(t *testing.T, lab *labtest.Lab, timeout time.Duration, whe
 	for _, h := range lab.Hosts {
 		for lab.Exec(t, h.Name, dockerUp).Code != 0 {
 			if time.Since(start) > timeout {
-				st := lab.Exec(t, h.Name, "systemctl status docker; tail -n 5 /var/log/mvlab/docker.log")
+				st := lab.Exec(t, h.Name, "systemctl status docker --no-pager; journalctl -u docker -n 10 --no-pager")
 				t.Fatalf("%s: docker on %s is not active after %s:\n%s%s", when, h.Name, timeout, st.Stdout, st.Stderr)
 			}
 			time.Sleep(200 * time.Millisecond)

@@ -69,13 +69,17 @@ image = "busybox:latest"
 	invPath := filepath.Join(t.TempDir(), "aliases.toml")
 	write(invPath, inv.String())
 
+	// ssh reads ~/.ssh/config from the password database's home, not
+	// $HOME, and so does mvorch: the file is named here. $HOME still
+	// places the Include (glob(3) expands ~ with it, for ssh too).
 	env := []string{"HOME=" + home}
+	cfgFlag := []string{"--ssh-config", filepath.Join(sshDir, "config")}
 	before := lab.Snapshots(t)
-	code, out := mvorchEnv(t, lab, env, "run", invPath)
+	code, out := mvorchEnv(t, lab, env, append([]string{"run"}, append(cfgFlag, invPath)...)...)
 	if code != 0 || !strings.Contains(out, "Verify: all 2 pairs as expected.") {
 		t.Fatalf("run with ssh_config aliases: exit %d\n%s", code, out)
 	}
-	if code, out := mvorchEnv(t, lab, env, "rollback", "--all", "--yes", invPath); code != 0 {
+	if code, out := mvorchEnv(t, lab, env, append([]string{"rollback", "--all", "--yes"}, append(cfgFlag, invPath)...)...); code != 0 {
 		t.Fatalf("rollback: exit %d\n%s", code, out)
 	}
 	sameSnapshots(t, before, lab.Snapshots(t))
