@@ -195,7 +195,9 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			// take, the restart goes ahead anyway, and says so.
 			var why string
 			if why, err = reloadDocker(ctx, j.client, op); why != "" {
-				r.note(ch, mu, "the reload did not take ("+why+"), so the restart that follows interrupts the running containers")
+				msg := "the reload did not take (" + why + "), so the restart that follows interrupts the running containers"
+				r.logf("%s: %s", ch.Host, msg)
+				r.note(ch, mu, msg)
 			}
 		case op.Kind == steps.OpReloadDocker:
 			var why string
@@ -216,7 +218,8 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	return nil
 }
 
-// note adds a warning to a change as it is applied (run's output shows it).
+// note adds a warning to a change as it is applied (run --output json
+// carries it; the progress log says it too).
 func (r *Runner) note(ch *steps.Change, mu *sync.Mutex, warning string) {
 	mu.Lock()
 	ch.Warnings = append(ch.Warnings, warning)
