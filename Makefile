@@ -4,7 +4,7 @@ BIN     := bin/mvorch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build deps test vet demo lab-down bench clean
+.PHONY: all build deps test vet demo lab-down bench clean graph-pictures
 
 all: build
 
@@ -34,6 +34,14 @@ lab-down:
 # and writes it to bench/results.md. About 35 minutes on a 2-core machine.
 bench: deps build
 	bench/run
+
+# The README's pictures: the article's 4.2 as mvorch graph draws it (and with a
+# saved verify result), rendered to PNG with rsvg-convert (librsvg2-bin, make deps).
+graph-pictures: build
+	$(BIN) graph -o docs/graph-4.2.svg inventory.toml.example
+	$(BIN) graph --from-verify graph/testdata/verify-4.2-fail-leak.json -o docs/graph-4.2-verify.svg inventory.toml.example
+	rsvg-convert -o docs/graph-4.2.png docs/graph-4.2.svg
+	rsvg-convert -o docs/graph-4.2-verify.png docs/graph-4.2-verify.svg
 
 clean:
 	rm -rf bin

@@ -335,6 +335,9 @@ func (r *Runner) refused(host string, applied []*steps.Change, err error) error 
 // undone and docker restarted on the old one before the error is reported.
 func (r *Runner) restartDocker(ctx context.Context, host string, applied []*steps.Change) error {
 	c := r.clients[host]
+	if r.opts.Verbose >= 2 {
+		r.logf("%s: %s", host, describeOp(steps.Op{Kind: steps.OpRestartDocker}))
+	}
 	err := restartDocker(ctx, c)
 	if err == nil {
 		return nil

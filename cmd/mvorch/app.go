@@ -59,15 +59,17 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:              stderr,
 		HideHelpCommand:        true,
 		UseShortOptionHandling: true,
+		EnableBashCompletion:   true, // the hidden --generate-bash-completion the completion scripts ask
 		Commands:               commands(),
 		ExitErrHandler:         func(*cli.Context, error) {},
 	}
 }
 
 func commands() []*cli.Command {
-	cmds := []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand()}
+	cmds := []*cli.Command{planCommand(), runCommand(), rollbackCommand(), verifyCommand(), validateCommand(), graphCommand(), completionCommand(), manCommand()}
 	for _, c := range cmds {
 		c.UseShortOptionHandling = true // -vv
+		c.HideHelpCommand = true        // "mvorch plan help" is not a thing; -h is, and completion offers files
 	}
 	return cmds
 }
@@ -77,6 +79,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdin, stdout, stderr)
+	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
+		// urfave/cli v2.27 with short-option handling fails to parse a
+		// flag being typed (--fo<TAB>) and then panics completing it;
+		// completion needs no -vv splitting.
+		app.UseShortOptionHandling = false
+		for _, c := range app.Commands {
+			c.UseShortOptionHandling = false
+		}
+	}
 	err := app.RunContext(ctx, args)
 	return exitCode(ctx, err, stderr)
 }

@@ -30,6 +30,20 @@ func resetLab(t *testing.T, lab *labtest.Lab, inv string, before map[string]stri
 	labtest.SameSnapshots(t, "after rollback --all", before, lab.Snapshots(t))
 }
 
+// builtArticle42 runs the article's 4.2 on the lab, checks that every pair
+// answers as expected, and undoes it all when the test ends.
+func builtArticle42(t *testing.T) (*labtest.Lab, string) {
+	t.Helper()
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { resetLab(t, lab, inv, before) })
+	if out := runJSON(t, lab, inv); !out.Verify.OK {
+		t.Fatalf("run: verify not ok: %+v", out.Verify)
+	}
+	return lab, inv
+}
+
 func variant(t *testing.T, path string, repl ...string) string {
 	t.Helper()
 	return labtest.Variant(t, path, repl...)

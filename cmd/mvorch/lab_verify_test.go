@@ -69,13 +69,7 @@ func TestLabVerifySampledBeyondFullMatrix(t *testing.T) {
 // every one of those answers as a LEAK: pings that are expected to go
 // unanswered get a bounded wait, and this is what that wait must not miss.
 func TestLabVerifyReportsLeakThroughRouter(t *testing.T) {
-	lab := labtest.Get(t)
-	inv := lab.Inventory()
-	before := lab.Snapshots(t)
-	t.Cleanup(func() { resetLab(t, lab, inv, before) })
-	if out := runJSON(t, lab, inv); !out.Verify.OK {
-		t.Fatalf("run: verify not ok: %+v", out.Verify)
-	}
+	lab, inv := builtArticle42(t)
 	forward := strings.TrimSpace(lab.MustExec(t, "docker02", "sysctl -n net.ipv4.ip_forward"))
 	// Registered after resetLab, so it runs before it: the snapshot has the
 	// addresses. The lab's VLAN interfaces are macvlans of ens33 (its kernel

@@ -15,8 +15,15 @@ import (
 
 // Flags shared by the commands that reach hosts.
 func hostFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+	}, connectFlags()...)
+}
+
+// connectFlags say how to reach the hosts; graph takes these without
+// --output (its -o is the file it writes).
+func connectFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.IntFlag{Name: "forks", Value: 0, Usage: "hosts worked on at once (0: all, at most 64)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "add unknown hosts' keys to known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always refused"},
 		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
@@ -51,7 +58,14 @@ func parseCommon(c *cli.Context) (*common, error) {
 		return nil, fmt.Errorf("--output %q: use text or json", o.output)
 	}
 	o.color = o.output == "text" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(o.stdout)
-	o.runner = runner.Options{
+	o.runner = runnerOptions(c, o.output == "text" && c.Command.Name == "run")
+	return o, nil
+}
+
+// runnerOptions are the connectFlags as runner options; progress goes to
+// stderr with -v, or always when progress is true.
+func runnerOptions(c *cli.Context, progress bool) runner.Options {
+	o := runner.Options{
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		ConnectTimeout:    c.Duration("connect-timeout"),
@@ -63,12 +77,12 @@ func parseCommon(c *cli.Context) (*common, error) {
 	for _, x := range c.Lineage() { // -v before the command counts too
 		verbose += x.Count("verbose")
 	}
-	if verbose > 0 || (o.output == "text" && c.Command.Name == "run") {
-		o.runner.Log = o.stderr
+	if verbose > 0 || progress {
+		o.Log = c.App.ErrWriter
 	}
-	o.runner.Verbose = verbose
-	o.runner.Live = o.runner.Log != nil && isTerminal(o.runner.Log) && verbose == 0
-	return o, nil
+	o.Verbose = verbose
+	o.Live = o.Log != nil && isTerminal(o.Log) && verbose == 0
+	return o
 }
 
 func verboseFlag() cli.Flag {

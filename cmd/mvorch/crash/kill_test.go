@@ -33,8 +33,8 @@ func killPoints() []killPoint {
 	for _, s := range runSteps {
 		points = append(points, afterFirstLine(s))
 		if s == "registry-trust" {
-			// The restart takes about 3 s; 1 s after the trust lines, every
-			// host is in the middle of it.
+			// The restart takes about 3 s (slowDockerRestart); 1 s after
+			// the trust lines, every host is in the middle of it.
 			points = append(points, killPoint{name: "during-docker-restart", at: func(t *testing.T, p *proc) {
 				t.Helper()
 				if _, ok := p.waitLine(stepLine("registry-trust"), 60*time.Second); !ok {
@@ -56,6 +56,7 @@ func killPoints() []killPoint {
 func TestLabKill9AtManyPoints(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
+	slowDockerRestart(t, lab)
 	before := lab.Snapshots(t)
 	points := killPoints()
 	if len(points) < 10 {

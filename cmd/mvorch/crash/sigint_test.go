@@ -18,6 +18,7 @@ import (
 func TestLabSigintFinishesCurrentChange(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
+	slowDockerRestart(t, lab)
 	before := lab.Snapshots(t)
 	t.Cleanup(func() { resetLab(t, lab, inv, before) })
 	seen := map[string]int{}
