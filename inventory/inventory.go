@@ -84,8 +84,11 @@ type Registry struct {
 	Host  string // the [[host]] that runs the registry container
 	Port  int    // default 5000
 	Image string // default "registry:latest"
-	Trust string // "dropin" (default), "unit" or "daemon-json"
+	Trust string // "daemon-json" (default), "dropin" or "unit"
 	Name  string // container name, default "registry"
+	// LiveRestore sets "live-restore": true in daemon.json (a reload applies
+	// it) before a restart, so that the restart does not stop containers.
+	LiveRestore bool
 }
 
 // Image is one [[image]]: Source, present on the registry host, is pushed to

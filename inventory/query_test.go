@@ -50,7 +50,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 	if !reflect.DeepEqual(inv.VLANs[0].Hosts, wantVLAN) {
 		t.Errorf("VLAN 30 hosts = %v, want %v", inv.VLANs[0].Hosts, wantVLAN)
 	}
-	wantReg := Registry{Host: "docker02", Port: 5000, Image: "registry:latest", Trust: "dropin", Name: "registry"}
+	wantReg := Registry{Host: "docker02", Port: 5000, Image: "registry:latest", Trust: "daemon-json", Name: "registry"}
 	if *inv.Registry != wantReg {
 		t.Errorf("Registry = %+v, want %+v", *inv.Registry, wantReg)
 	}

@@ -15,9 +15,12 @@ const (
 	defaultParent   = "ens33" // the article's NIC
 	defaultRegPort  = 5000
 	defaultRegImage = "registry:latest"
-	defaultTrust    = "dropin"
-	defaultRegName  = "registry"
-	defaultRestart  = "unless-stopped"
+	// daemon-json applies by a reload, which interrupts no container; an
+	// inventory that names another method keeps it (README: Trusting the
+	// registry).
+	defaultTrust   = "daemon-json"
+	defaultRegName = "registry"
+	defaultRestart = "unless-stopped"
 )
 
 func checkBecome(s string) string {
@@ -211,11 +214,12 @@ func (d *decoder) registry(t *table) *Registry {
 	}
 	t.need("host", `a host, the [[host]] name that runs the registry, like host = "docker01"`)
 	return &Registry{
-		Host:  t.str("host", checkRef("[[host]]")),
-		Port:  intOr(t, "port", defaultRegPort, t.port),
-		Image: t.strOr("image", defaultRegImage, checkImageRef),
-		Trust: t.strOr("trust", defaultTrust, checkTrust),
-		Name:  t.strOr("name", defaultRegName, checkContainerName),
+		Host:        t.str("host", checkRef("[[host]]")),
+		Port:        intOr(t, "port", defaultRegPort, t.port),
+		Image:       t.strOr("image", defaultRegImage, checkImageRef),
+		Trust:       t.strOr("trust", defaultTrust, checkTrust),
+		Name:        t.strOr("name", defaultRegName, checkContainerName),
+		LiveRestore: boolOr(t.boolean("live_restore"), false),
 	}
 }
 

@@ -578,6 +578,10 @@ name = "my registry"
 			`t.toml:8: registry.trust = "systemd": must be one of "dropin", "unit", "daemon-json"`,
 			`t.toml:9: registry.name = "my registry": must not contain whitespace (here ' ', U+0020)`,
 		}},
+		{"live_restore not a boolean", "[[host]]\nname = \"docker01\"\n\n[registry]\nhost = \"docker01\"\nlive_restore = \"yes\"\nlive-restore = true\n", []string{
+			`t.toml:6: registry.live_restore = "yes": must be true or false, not a string: write live_restore = true or live_restore = false, without quotes`,
+			`t.toml:7: registry.live-restore = true: unknown key (did you mean "live_restore"?); known in [registry]: host, port, image, trust, name, live_restore`,
+		}},
 		{"registry without host", "[[host]]\nname = \"docker01\"\n\n[registry]\nport = 5000\n", []string{
 			`t.toml:4: registry.host: missing; every [registry] needs a host, the [[host]] name that runs the registry, like host = "docker01"`,
 		}},

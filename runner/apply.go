@@ -180,15 +180,36 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	if err := j.begin(ctx, rec); err != nil {
 		return fmt.Errorf("writing the journal: %w", err)
 	}
-	for _, op := range ch.Do {
+	appliedSoFar := func() []*steps.Change {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*steps.Change(nil), rep.Applied...)
+	}
+	restart := func() error { return r.restartDocker(ctx, ch.Host, appliedSoFar()) }
+	for i, op := range ch.Do {
 		var err error
-		if op.Kind == steps.OpRestartDocker {
-			mu.Lock()
-			applied := append([]*steps.Change(nil), rep.Applied...)
-			mu.Unlock()
-			err = r.restartDocker(ctx, ch.Host, applied)
-		} else {
+		switch {
+		case op.Kind == steps.OpRestartDocker:
+			err = restart()
+		case op.Kind == steps.OpReloadDocker && i+1 < len(ch.Do) && ch.Do[i+1].Kind == steps.OpRestartDocker:
+			// A reload ahead of a restart (live-restore): when it does not
+			// take, the restart goes ahead anyway, and says so.
+			var why string
+			if why, err = reloadDocker(ctx, r.clients[ch.Host], op); why != "" {
+				msg := "the reload did not take (" + why + "), so the restart that follows interrupts the running containers"
+				r.logf("%s: %s", ch.Host, msg)
+				r.note(ch, mu, msg)
+			}
+		case op.Kind == steps.OpReloadDocker:
+			var why string
+			if why, err = r.reloadOrRestart(ctx, ch.Host, op, restart); why != "" {
+				r.note(ch, mu, "the reload did not take ("+why+"), so docker was restarted instead")
+			}
+		default:
 			err = r.runOp(ctx, r.clients[ch.Host], op)
+		}
+		if re := (*refusedError)(nil); errors.As(err, &re) {
+			return r.refused(ch.Host, appliedSoFar(), err)
 		}
 		if err != nil {
 			return err
@@ -196,6 +217,14 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 	}
 	j.done(rec)
 	return nil
+}
+
+// note adds a warning to a change as it is applied (run --output json
+// carries it; the progress log says it too).
+func (r *Runner) note(ch *steps.Change, mu *sync.Mutex, warning string) {
+	mu.Lock()
+	ch.Warnings = append(ch.Warnings, warning)
+	mu.Unlock()
 }
 
 // runOp performs one operation on a host.
@@ -220,6 +249,9 @@ func (r *Runner) runOp(ctx context.Context, c *transport.Client, op steps.Op) er
 		return waitRegistry(ctx, c, op.Addr, 60*time.Second)
 	case steps.OpRestartDocker:
 		return restartDocker(ctx, c)
+	case steps.OpReloadDocker:
+		_, err := r.reloadOrRestart(ctx, c.Name(), op, func() error { return restartDocker(ctx, c) })
+		return err
 	}
 	return fmt.Errorf("unknown operation %q", op.Kind)
 }
@@ -278,6 +310,33 @@ func poll(ctx context.Context, timeout time.Duration, try func() error) error {
 	}
 }
 
+// restoreTrust undoes the configuration changes this run made on the host,
+// newest first.
+func (r *Runner) restoreTrust(ctx context.Context, host string, applied []*steps.Change) []error {
+	var errs []error
+	for i := len(applied) - 1; i >= 0; i-- {
+		ch := applied[i]
+		if ch.Host != host || ch.Step != (steps.RegistryTrust{}).Name() {
+			continue
+		}
+		for _, op := range ch.Undo {
+			errs = append(errs, r.runOp(ctx, r.clients[host], op))
+		}
+	}
+	return errs
+}
+
+// refused handles a reload dockerd refused: it runs on as it was, so the
+// files go back and nothing is restarted (a restart would not start).
+func (r *Runner) refused(host string, applied []*steps.Change, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	defer cancel()
+	if rerr := errors.Join(r.restoreTrust(ctx, host, applied)...); rerr != nil {
+		return fmt.Errorf("%w\nrestoring the previous configuration ALSO failed: %v; check docker on %s now", err, rerr, host)
+	}
+	return fmt.Errorf("%w\nthe previous configuration is restored; docker kept running on it, without a restart", err)
+}
+
 // restartDocker, in a run: if docker does not come back with the new
 // configuration, the configuration changes this run made on the host are
 // undone and docker restarted on the old one before the error is reported.
@@ -294,16 +353,7 @@ func (r *Runner) restartDocker(ctx context.Context, host string, applied []*step
 	// Put back even when the wait was cut by an interrupt, with a deadline.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
-	var restoreErrs []error
-	for i := len(applied) - 1; i >= 0; i-- {
-		ch := applied[i]
-		if ch.Host != host || ch.Step != (steps.RegistryTrust{}).Name() {
-			continue
-		}
-		for _, op := range ch.Undo {
-			restoreErrs = append(restoreErrs, r.runOp(rctx, c, op))
-		}
-	}
+	restoreErrs := r.restoreTrust(rctx, host, applied)
 	restoreErrs = append(restoreErrs, restartDocker(rctx, c))
 	msg := fmt.Sprintf("docker did not come back after the configuration change: %v", err)
 	if dockerdSays != "" {
@@ -338,6 +388,8 @@ func describeOp(op steps.Op) string {
 		return "remove " + op.Path
 	case steps.OpWaitRegistry:
 		return "wait for the registry at " + op.Addr
+	case steps.OpReloadDocker:
+		return "$ " + op.Cmd + "  (then check docker's API)"
 	case steps.OpRestartDocker:
 		return "$ " + restartCmd.String() + "  (reset-failed clears docker.service's start limit)"
 	}

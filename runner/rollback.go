@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sync"
@@ -119,16 +120,28 @@ func (r *Runner) Rollback(ctx context.Context, rp *RollbackPlan) (*RollbackRepor
 func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps.Entry) (undone int, err error) {
 	c := r.clients[host]
 	j := &journal{client: c}
+	// What docker owes once the trust changes are undone: a restart, or
+	// (when every run being undone only reloaded it) a reload, made with the
+	// oldest run's operation since its files are the ones put back.
 	restart := false
+	var reload *steps.Op
 	trustIdx := steps.Index((steps.RegistryTrust{}).Name())
 	flushRestart := func() error {
-		if !restart {
+		if !restart && reload == nil {
 			return nil
 		}
-		restart = false
 		t0 := time.Now()
-		err := restartDocker(inFlight(ctx), c)
-		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), "docker.service", err, time.Since(t0))
+		bg := inFlight(ctx)
+		var err error
+		target := "docker.service"
+		if restart {
+			err = r.restartKeepingContainers(bg, host)
+		} else {
+			target += " (reload)"
+			_, err = r.reloadOrRestart(bg, host, *reload, func() error { return restartDocker(bg, c) })
+		}
+		restart, reload = false, nil
+		r.progressLine(host, (steps.DockerRestart{}).Name(), steps.ActionChange.Symbol(), target, err, time.Since(t0))
 		return err
 	}
 	defer func() {
@@ -148,7 +161,13 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 			return undone, ctx.Err()
 		}
 		if e.Begin.Step == (steps.DockerRestart{}).Name() {
-			restart = true
+			owed := true // a journal without undo operations here is from before reloads: restart
+			for _, op := range e.Begin.Undo {
+				if op.Kind == steps.OpReloadDocker {
+					reload, owed = &op, false
+				}
+			}
+			restart = restart || owed
 			j.undone(e.Begin)
 			undone++
 			continue
@@ -171,7 +190,7 @@ func (r *Runner) rollbackHost(ctx context.Context, host string, entries []*steps
 		j.undone(e.Begin)
 		undone++
 		// The restart waits until the trust changes before it are undone too.
-		if restart && (i+1 == len(entries) || steps.Index(entries[i+1].Step()) < trustIdx) {
+		if (restart || reload != nil) && (i+1 == len(entries) || steps.Index(entries[i+1].Step()) < trustIdx) {
 			if err := flushRestart(); err != nil {
 				return undone, err
 			}
@@ -208,5 +227,50 @@ func removeStaleTemps(ctx context.Context, c *transport.Client, entries []*steps
 		return nil
 	}
 	_, err := c.Run(inFlight(ctx), cmd.String(), nil)
+	return err
+}
+
+// restartKeepingContainers is a rollback's restart of docker. When the running
+// dockerd has live-restore on (live_restore = true) and the daemon.json put
+// back does not, the new dockerd would stop the containers the old one left
+// running: it starts with live-restore still in daemon.json, then the file is
+// put back byte for byte and a reload turns live-restore off, as the file
+// means.
+func (r *Runner) restartKeepingContainers(ctx context.Context, host string) error {
+	c := r.clients[host]
+	cur, mode, exists, err := c.ReadFile(ctx, steps.DaemonJSON)
+	if err != nil {
+		return err
+	}
+	keep := steps.KeepLiveRestore(r.facts[host], cur)
+	if keep == nil {
+		return restartDocker(ctx, c)
+	}
+	dir := path.Dir(steps.DaemonJSON)
+	putBack := func() error { return c.WriteFileAtomic(ctx, steps.DaemonJSON, cur, mode) }
+	if !exists {
+		mode = 0o644
+		// The file goes again, and its directory if the rollback removed it.
+		putBack = func() error {
+			return errors.Join(c.Remove(ctx, steps.DaemonJSON), c.Remove(ctx, dir))
+		}
+		if _, err := c.Run(ctx, sh.New("test", "-d", dir).String(), nil); err == nil {
+			putBack = func() error { return c.Remove(ctx, steps.DaemonJSON) }
+		} else if err := c.MkdirAll(ctx, dir, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := c.WriteFileAtomic(ctx, steps.DaemonJSON, keep, mode); err != nil {
+		return err
+	}
+	err = errors.Join(restartDocker(ctx, c), putBack())
+	if err != nil {
+		return err
+	}
+	off := steps.Op{Kind: steps.OpReloadDocker, Cmd: sh.New("systemctl", "reload", "docker").String(), Path: steps.DaemonJSON, Data: steps.LiveRestoreOff}
+	why, err := reloadDocker(ctx, c, off)
+	if why != "" {
+		r.logf("%s: live-restore stays on in the running dockerd until it next restarts: %s", host, why)
+	}
 	return err
 }

@@ -55,7 +55,7 @@ type Facts struct {
 	journalParsed bool
 
 	// Projected state, set by steps for the steps after them.
-	DockerConfigChanged bool
+	DockerConfig DockerConfigChange
 	// RegistryTags are the repository:tag pairs the registry serves (set on
 	// the registry host's facts when the registry answered at plan time).
 	RegistryTags map[string]bool
@@ -87,16 +87,35 @@ type Docker struct {
 	// "inactive", "failed"...; "" without systemd).
 	Unit string
 	// DaemonPID is the live process /var/run/docker.pid names (0: none).
-	DaemonPID int
-	// Version is dockerd's version ("" when it did not answer).
-	Version    string
+	DaemonPID  int
 	Networks   map[string]*DockerNetwork
 	Containers map[string]*DockerContainer
 	// Images maps "repository:tag" to the image ID.
 	Images map[string]string
 	// Insecure are the registries the running dockerd trusts over HTTP.
 	Insecure []string
+	// Version is dockerd's version ("20.10.24+dfsg1"; "" when it did not
+	// answer), LiveRestore whether
+	// it keeps containers running while it is down, Swarm whether the host
+	// is in a swarm (docker refuses live-restore there).
+	Version     string
+	LiveRestore bool
+	Swarm       bool
 }
+
+// DockerConfigChange is what the changes planned so far do to docker's
+// configuration (set by registry-trust, read by docker-restart).
+type DockerConfigChange struct {
+	// Flags: dockerd's command line changed; only a restart applies it.
+	Flags bool
+	// Units: a unit file or drop-in changed; systemd needs a daemon-reload.
+	Units bool
+	// JSON: daemon.json changed; a reload applies what mvorch sets in it.
+	JSON bool
+}
+
+// Any reports whether anything changed.
+func (d DockerConfigChange) Any() bool { return d.Flags || d.Units || d.JSON }
 
 // DockerNetwork is one docker network.
 type DockerNetwork struct {
@@ -403,9 +422,12 @@ type DockerAPI struct {
 }
 
 type apiInfo struct {
-	ServerVersion  string
-	RegistryConfig struct {
-		IndexConfigs map[string]struct{ Secure bool }
+	ServerVersion      string
+	LiveRestoreEnabled bool
+	Swarm              struct{ LocalNodeState string }
+	RegistryConfig     struct {
+		IndexConfigs          map[string]struct{ Secure bool }
+		InsecureRegistryCIDRs []string
 	}
 }
 
@@ -437,6 +459,8 @@ func (f *Facts) SetDocker(api DockerAPI) error {
 	}
 	f.Docker.Active = info.ServerVersion != ""
 	f.Docker.Version = info.ServerVersion
+	f.Docker.LiveRestore = info.LiveRestoreEnabled
+	f.Docker.Swarm = info.Swarm.LocalNodeState == "active"
 	f.Docker.Insecure = nil
 	for name, c := range info.RegistryConfig.IndexConfigs {
 		if !c.Secure {

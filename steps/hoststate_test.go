@@ -34,19 +34,23 @@ func TestBadHostStatesFromFacts(t *testing.T) {
 		name   string
 		break_ func(f *Facts)
 		want   string
+		trust  string // the inventory's method, when it matters
 	}{
 		{"wireless parent", func(f *Facts) { f.Links["ens33"].Wireless = true },
-			"parent NIC ens33 on docker02 is wireless: 802.11 allows one MAC address per client, so macvlan cannot work on it; use a wired NIC, or ipvlan"},
+			"parent NIC ens33 on docker02 is wireless: 802.11 allows one MAC address per client, so macvlan cannot work on it; use a wired NIC, or ipvlan", ""},
 		{"docker missing", func(f *Facts) { f.Docker.Installed = false; f.Docker.Active = false },
-			"docker is not installed on docker02: install docker"},
+			"docker is not installed on docker02: install docker", ""},
 		{"docker unit missing", func(f *Facts) { delete(f.Files, UnitFile) },
-			"no ExecStart for docker.service on docker02"},
+			"no ExecStart for docker.service on docker02", "dropin"},
 		{"broken daemon.json", func(f *Facts) { f.Files[DaemonJSON] = &File{Data: []byte("{not json"), Mode: 0o644} },
-			"/etc/docker/daemon.json on docker02 is not valid JSON: dockerd would not start with it"},
+			"/etc/docker/daemon.json on docker02 is not valid JSON: dockerd would not start with it", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			inv := articleInventory(t)
+			if c.trust != "" {
+				inv.Registry.Trust = c.trust
+			}
 			f2 := okFacts("docker02")
 			c.break_(f2)
 			_, err := Build(inv, map[string]*Facts{"docker01": okFacts("docker01"), "docker02": f2})

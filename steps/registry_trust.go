@@ -38,6 +38,7 @@ func (s RegistryTrust) Plan(c *Context) ([]*Change, error) {
 		method, addr = c.Inv.Registry.Trust, c.Inv.RegistryAddr()
 	}
 	mine := c.Facts.managedPaths()
+	execBefore := unitExecStart(c.Facts.Files, "")
 	var out []*Change
 	add := func(ch *Change, err error) error {
 		if ch != nil {
@@ -45,28 +46,36 @@ func (s RegistryTrust) Plan(c *Context) ([]*Change, error) {
 		}
 		return err
 	}
-	// The other methods' leftovers go first, then the chosen one is set.
-	for _, m := range []string{TrustDropIn, TrustUnit, TrustDaemonJSON} {
+	// The other methods' leftovers go first, then the chosen one is set;
+	// daemon.json, which may hold both, is edited once.
+	for _, m := range []string{TrustDropIn, TrustUnit} {
 		if m != method {
 			if err := add(s.untrust(c, m, mine)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if addr != "" && !s.trustedElsewhere(c, method, addr) {
+	if method != TrustDaemonJSON && addr != "" && !s.trustedElsewhere(c, method, addr) {
 		if err := add(s.trust(c, method, addr)); err != nil {
 			return nil, err
 		}
 	}
+	if err := add(s.daemonJSON(c, method, addr, mine)); err != nil {
+		return nil, err
+	}
 	if err := flagJSONConflict(c); err != nil {
 		return nil, err
 	}
+	cfg := &c.Facts.DockerConfig
 	for _, ch := range out {
 		ch.Registry = addr
+		if ch.Target == DaemonJSON {
+			cfg.JSON = true
+		} else {
+			cfg.Units = true
+		}
 	}
-	if len(out) > 0 {
-		c.Facts.DockerConfigChanged = true
-	}
+	cfg.Flags = cfg.Flags || unitExecStart(c.Facts.Files, "") != execBefore
 	return out, nil
 }
 
@@ -115,13 +124,6 @@ func (s RegistryTrust) trust(c *Context, method, addr string) (*Change, error) {
 			return nil, fmt.Errorf("%s on %s has no ExecStart line to edit", path, c.Host.Name)
 		}
 		return c.writeFile(s, path, data, f.Mode), nil
-	case TrustDaemonJSON:
-		return c.editDaemonJSON(s, func(list []string) []string {
-			if containsStr(list, addr) {
-				return list
-			}
-			return append(list, addr)
-		})
 	}
 	return nil, fmt.Errorf("unknown trust method %q", method)
 }
@@ -141,20 +143,6 @@ func (s RegistryTrust) untrust(c *Context, method string, mine map[string]bool) 
 		}
 		data, _ := editExecStart(f.Data, func(exec string) string { return c.withoutMvorchFlags(exec) })
 		return c.writeFile(s, path, data, f.Mode), nil
-	case TrustDaemonJSON:
-		if !mine[DaemonJSON] {
-			return nil, nil
-		}
-		mvorchAddrs := c.registryAddrs()
-		return c.editDaemonJSON(s, func(list []string) []string {
-			var keep []string
-			for _, a := range list {
-				if !mvorchAddrs[a] {
-					keep = append(keep, a)
-				}
-			}
-			return keep
-		})
 	}
 	return nil, nil
 }
@@ -216,30 +204,71 @@ func editExecStart(data []byte, edit func(string) string) ([]byte, bool) {
 	return []byte(strings.Join(lines, "\n")), true
 }
 
-// editDaemonJSON changes the insecure-registries list of daemon.json,
-// keeping every other key; a file left empty that mvorch created is removed.
-func (c *Context) editDaemonJSON(s Step, edit func([]string) []string) (*Change, error) {
-	f := c.Facts.Files[DaemonJSON]
-	doc := map[string]any{}
-	if f != nil && len(bytes.TrimSpace(f.Data)) > 0 {
-		if err := json.Unmarshal(f.Data, &doc); err != nil {
-			return nil, fmt.Errorf("%s on %s is not valid JSON (%v): dockerd would not start with it either; fix it first", DaemonJSON, c.Host.Name, err)
+// daemonJSON plans the one change of daemon.json: the registry in
+// insecure-registries with trust = "daemon-json" (and the addresses mvorch
+// trusted before taken out, with any method), and "live-restore": true with
+// live_restore = true (taken out again when mvorch put it there and the
+// inventory no longer asks for it). Every other key is kept.
+func (s RegistryTrust) daemonJSON(c *Context, method, addr string, mine map[string]bool) (*Change, error) {
+	old := map[string]bool{}
+	if mine[DaemonJSON] {
+		old = c.registryAddrs()
+	}
+	trust := method == TrustDaemonJSON && addr != "" && !s.trustedElsewhere(c, method, addr)
+	if method == TrustDaemonJSON {
+		delete(old, addr)
+	}
+	live := c.Inv.Registry != nil && c.Inv.Registry.LiveRestore && !setsFlag(unitExecStart(c.Facts.Files, ""), "--live-restore")
+	if live && c.Facts.Docker.Swarm {
+		return nil, fmt.Errorf("live_restore = true, but %s is in a swarm, and docker refuses live-restore in swarm mode; leave live_restore out for this inventory", c.Host.Name)
+	}
+	unlive := !live && c.Facts.liveRestoreByMvorch()
+	return c.editDaemonJSON(s, func(doc map[string]any) {
+		list, _ := jsonStrings(doc[keyInsecure])
+		var next []string
+		for _, a := range list {
+			if !old[a] {
+				next = append(next, a)
+			}
 		}
+		if trust && !containsStr(next, addr) {
+			next = append(next, addr)
+		}
+		if len(next) == 0 {
+			delete(doc, keyInsecure)
+		} else if strings.Join(next, ",") != strings.Join(list, ",") {
+			doc[keyInsecure] = next
+		}
+		if live {
+			doc[keyLiveRestore] = true
+		} else if unlive {
+			delete(doc, keyLiveRestore)
+		}
+	})
+}
+
+// editDaemonJSON applies edit to the document in daemon.json: nothing when
+// it means the same afterwards; a file left empty that mvorch created is
+// removed.
+func (c *Context) editDaemonJSON(s Step, edit func(map[string]any)) (*Change, error) {
+	f := c.Facts.Files[DaemonJSON]
+	var data []byte
+	if f != nil {
+		data = f.Data
 	}
-	list, _ := daemonJSONRegistries(f)
-	next := edit(append([]string(nil), list...))
-	if strings.Join(next, ",") == strings.Join(list, ",") {
+	doc, err := parseJSONDoc(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s is not valid JSON: dockerd would not start with it; fix or remove it first (%v)", DaemonJSON, c.Host.Name, err)
+	}
+	before, _ := json.Marshal(doc)
+	edit(doc)
+	if after, _ := json.Marshal(doc); bytes.Equal(before, after) {
 		return nil, nil
-	}
-	if len(next) == 0 {
-		delete(doc, "insecure-registries")
-	} else {
-		doc["insecure-registries"] = next
 	}
 	if len(doc) == 0 && c.Facts.createdByMvorch(DaemonJSON) {
 		return c.removeFile(s, DaemonJSON), nil
 	}
-	data, err := json.MarshalIndent(doc, "", "  ")
+	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -247,20 +276,18 @@ func (c *Context) editDaemonJSON(s Step, edit func([]string) []string) (*Change,
 	if f != nil {
 		mode = f.Mode
 	}
-	return c.writeFile(s, DaemonJSON, append(data, '\n'), mode), nil
+	return c.writeFile(s, DaemonJSON, append(out, '\n'), mode), nil
 }
 
 func daemonJSONRegistries(f *File) ([]string, bool) {
 	if f == nil {
 		return nil, false
 	}
-	var doc struct {
-		Insecure *[]string `json:"insecure-registries"`
-	}
-	if json.Unmarshal(f.Data, &doc) != nil || doc.Insecure == nil {
+	doc, err := parseJSONDoc(f.Data)
+	if err != nil {
 		return nil, false
 	}
-	return *doc.Insecure, true
+	return jsonStrings(doc[keyInsecure])
 }
 
 // flagJSONConflict: dockerd refuses to start when insecure-registries is set

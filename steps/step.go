@@ -115,6 +115,13 @@ const (
 	// OpRestartDocker runs daemon-reload and restarts docker, waits until it
 	// answers, and on failure puts the previous configuration back.
 	OpRestartDocker OpKind = "restart-docker"
+	// OpReloadDocker makes dockerd re-read daemon.json (Cmd: systemctl
+	// reload docker, which sends SIGHUP through the unit's ExecReload) and
+	// checks in docker's API that what mvorch sets there took, registry Addr
+	// included; when it did not, docker is restarted as by OpRestartDocker
+	// (unless a restart follows anyway). Data are the keys to spell out in
+	// Path (daemon.json) for the moment of the reload (see reloadDefaults).
+	OpReloadDocker OpKind = "reload-docker"
 	// OpWaitRegistry waits until the registry answers /v2/ on Addr.
 	OpWaitRegistry OpKind = "wait-registry"
 )

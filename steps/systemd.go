@@ -11,20 +11,25 @@ import (
 // skip names a drop-in to leave out (mvorch's own, when asking what the
 // command line would be without it).
 func unitExecStart(files map[string]*File, skip string) string {
+	return unitValue(files, "ExecStart", skip)
+}
+
+// unitValue is unitExecStart for any single-valued key of docker.service.
+func unitValue(files map[string]*File, key, skip string) string {
 	unit := files[EtcUnitFile]
 	if unit == nil {
 		unit = files[UnitFile]
 	}
-	exec := ""
+	v := ""
 	if unit != nil {
-		exec = lastExecStart(string(unit.Data), exec)
+		v = lastValue(string(unit.Data), key, v)
 	}
 	for _, p := range dropIns(files) {
 		if p != skip {
-			exec = lastExecStart(string(files[p].Data), exec)
+			v = lastValue(string(files[p].Data), key, v)
 		}
 	}
-	return exec
+	return v
 }
 
 func dropIns(files map[string]*File) []string {
@@ -39,9 +44,11 @@ func dropIns(files map[string]*File) []string {
 }
 
 // lastExecStart applies one file's ExecStart lines (continuations joined) to cur.
-func lastExecStart(text, cur string) string {
+func lastExecStart(text, cur string) string { return lastValue(text, "ExecStart", cur) }
+
+func lastValue(text, key, cur string) string {
 	for _, line := range logicalLines(text) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "ExecStart="); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+"="); ok {
 			cur = strings.TrimSpace(v)
 		}
 	}
@@ -74,9 +81,12 @@ func trustsFlag(cmdline, addr string) bool {
 	return false
 }
 
-func hasInsecureFlag(cmdline string) bool {
+func hasInsecureFlag(cmdline string) bool { return setsFlag(cmdline, "--insecure-registry") }
+
+// setsFlag reports whether a dockerd command line sets flag (--name or --name=...).
+func setsFlag(cmdline, flag string) bool {
 	for _, w := range strings.Fields(cmdline) {
-		if w == "--insecure-registry" || strings.HasPrefix(w, "--insecure-registry=") {
+		if w == flag || strings.HasPrefix(w, flag+"=") {
 			return true
 		}
 	}

@@ -14,9 +14,11 @@ const dockerdCmdline = `tr '\0' ' ' < /proc/$(systemctl show -p MainPID docker |
 // RHEL's docker unit takes its flags from $OPTIONS in /etc/sysconfig/docker,
 // which mvorch does not see as a flag of ExecStart. With trust = "daemon-json"
 // mvorch writes insecure-registries to daemon.json and dockerd refuses to
-// start (a directive both as a flag and in the file). The run must fail
-// naming the host with dockerd's own message, put the previous configuration
-// back and leave docker running on it.
+// start (a directive both as a flag and in the file); it refuses the reload
+// that applies daemon.json the same way, and runs on as it was. The run must
+// fail naming the host with dockerd's own message, put the previous
+// configuration back and leave docker running on it, not restarted (a
+// restart would not start).
 func TestLabDockerFailsAfterTrustChangeIsRestored(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := labtest.Variant(t, lab.Inventory(), `trust = "dropin"`, `trust = "daemon-json"`)
@@ -41,6 +43,7 @@ systemctl restart docker`)
 		t.Fatalf("%s has a daemon.json before the run", host)
 	}
 
+	pid := lab.MustExec(t, host, "systemctl show -p MainPID docker")
 	r := lab.RunMvorch(t, "run", inv)
 	t.Logf("run: exit %d\nstderr:\n%s", r.Code, r.Stderr)
 	if r.Code != 1 {
@@ -50,7 +53,7 @@ systemctl restart docker`)
 	if i := strings.Index(r.Stderr, "mvorch:"); i >= 0 {
 		errText = r.Stderr[i:]
 	}
-	for _, want := range []string{host, "insecure-registries", "previous configuration is restored"} {
+	for _, want := range []string{host, "insecure-registries", "previous configuration is restored", "without a restart"} {
 		if !strings.Contains(errText, want) {
 			t.Errorf("the error lacks %q:\n%s", want, errText)
 		}
@@ -61,6 +64,9 @@ systemctl restart docker`)
 		t.Errorf("docker is not active on %s after the failed restart: %s", host, lab.Exec(t, host, "systemctl status docker").Stdout)
 	} else if cl := lab.MustExec(t, host, dockerdCmdline); !strings.Contains(cl, "--insecure-registry "+other) {
 		t.Errorf("dockerd on %s runs without its own --insecure-registry %s: %q", host, other, cl)
+	}
+	if now := lab.MustExec(t, host, "systemctl show -p MainPID docker"); now != pid {
+		t.Errorf("docker on %s was restarted (%s -> %s)", host, pid, now)
 	}
 	if r := lab.Exec(t, host, "cat /etc/docker/daemon.json"); r.Code == 0 {
 		t.Errorf("/etc/docker/daemon.json is still on %s:\n%s", host, r.Stdout)
