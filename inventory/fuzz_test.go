@@ -250,7 +250,7 @@ func TestInvariantsCatch(t *testing.T) {
 	inv.Hosts[1].Parent = "enp0s31f6abcde" // enp0s31f6abcde.10 is 17 characters
 	inv.Containers[0].IP = inv.Networks[1].Gateway
 	inv.Containers[1].Image = "-busybox"
-	inv.Containers[2].Env = map[string]string{"A": "x\x00"}
+	inv.Containers[1].Env = map[string]string{"A": "x\x00"}
 	got := strings.Join(checkInvariants(inv), "\n")
 	for _, want := range []string{`host name "docker01;id" does not match`, `interface "enp0s31f6abcde.10" is over 15`, `container bbox10 address 172.22.16.1 is outside`, `container image "-busybox" starts with '-'`, `holds a NUL byte: "x\x00"`} {
 		if !strings.Contains(got, want) {
