@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
@@ -14,11 +15,6 @@ type Containers struct{}
 
 func (Containers) Name() string  { return "containers" }
 func (Containers) Title() string { return "Containers with fixed addresses" }
-
-func runContainer(name, network, ip, restart, image string) sh.Command {
-	return sh.New("docker", "run", "-itd", "--name", name, "--network", network, "--ip", ip,
-		"--restart", restart, "--label", ManagedLabel+"=true", "--", image)
-}
 
 // runUnmanaged re-creates a container mvorch did not make: without its label,
 // so that mvorch never takes it for its own afterwards.
@@ -59,13 +55,11 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 	if other := ipUser(d, ct.Network, ip, ct.Name); other != "" {
 		return nil, fmt.Errorf("container %s: address %s on %s is already taken on %s by container %s", ct.Name, ip, ct.Network, c.Host.Name, other)
 	}
-	run := exec(runContainer(ct.Name, ct.Network, ip, ct.Restart, ref))
+	want := wantSpec(ct, ref)
+	run := exec(runSpec(want, true))
 	rm := exec(sh.New("docker", "rm", "-f", "--", ct.Name).Raw(">/dev/null 2>&1 || true"))
 	old := d.Containers[ct.Name]
-	project := func() {
-		d.Containers[ct.Name] = &DockerContainer{Name: ct.Name, Image: ref, Running: true, Restart: ct.Restart, Managed: true,
-			Networks: map[string]string{ct.Network: ip}}
-	}
+	project := func() { d.Containers[ct.Name] = want.project() }
 	if old == nil {
 		ch := c.newChange(s, ActionAdd, "container "+ct.Name)
 		ch.Detail = fmt.Sprintf("%s on %s at %s", ref, ct.Network, ip)
@@ -73,7 +67,8 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 		project()
 		return ch, nil
 	}
-	if old.Image == ref && len(old.Networks) == 1 && old.Networks[ct.Network] == ip && old.Restart == ct.Restart {
+	diff := specDiff(old, want)
+	if len(diff) == 0 {
 		if old.Running {
 			return nil, nil
 		}
@@ -85,7 +80,7 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 		return ch, nil
 	}
 	ch := c.newChange(s, ActionReplace, "container "+ct.Name)
-	ch.Detail = fmt.Sprintf("%s %s restart=%s -> %s on %s at %s restart=%s", old.Image, describeNets(old), old.Restart, ref, ct.Network, ip, ct.Restart)
+	ch.Detail, ch.Diff = describeDiff(diff)
 	if !old.Managed {
 		ch.Conflict = fmt.Sprintf("a container named %s that mvorch did not make exists on %s with other settings", ct.Name, c.Host.Name)
 	}
@@ -95,21 +90,42 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 	return ch, nil
 }
 
-// recreate is the best undo for a container mvorch removed: the same name,
-// image, restart policy and first network address.
+// describeDiff is a re-creation's reason (the keys that changed) and its
+// field-by-field changes, one line each.
+func describeDiff(diff []FieldChange) (detail, lines string) {
+	keys := make([]string, len(diff))
+	var sb strings.Builder
+	for i, f := range diff {
+		keys[i] = f.Key
+		sb.WriteString(f.String() + "\n")
+	}
+	return "re-create: docker cannot change " + strings.Join(keys, ", ") + " of a container in place", sb.String()
+}
+
+// recreate is the undo for a container mvorch removed. One mvorch made
+// comes back exactly (recreateManaged); for one it did not make, the best
+// it can: the same name, image, restart policy and first network address.
 func recreate(old *DockerContainer) []Op {
+	if old.Managed {
+		return recreateManaged(old)
+	}
 	for _, net := range sortedKeys(old.Networks) {
 		restart := old.Restart
 		if restart == "" {
 			restart = "no"
 		}
-		run := runUnmanaged
-		if old.Managed {
-			run = runContainer
-		}
-		return []Op{exec(run(old.Name, net, old.Networks[net], restart, old.Image))}
+		return []Op{exec(runUnmanaged(old.Name, net, old.Networks[net], restart, old.Image))}
 	}
 	return nil
+}
+
+// recreateManaged is the undo for a container mvorch made: the exact
+// container again, every setting mvorch gave it (see haveSpec).
+func recreateManaged(old *DockerContainer) []Op {
+	if len(old.Networks) == 0 {
+		return nil
+	}
+	return []Op{exec(runSpec(haveSpec(old), true))}
 }
 
 func (s Containers) removeStale(c *Context, want map[string]bool) []*Change {
