@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,12 +123,40 @@ func inspect(t *testing.T, lab *labtest.Lab, host, name string) (inspected, stri
 	t.Helper()
 	raw := lab.MustExec(t, host, "docker inspect "+name)
 	var out []inspected
-	if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out) != 1 {
+	var whole []map[string]any
+	if err := errors.Join(json.Unmarshal([]byte(raw), &out), json.Unmarshal([]byte(raw), &whole)); err != nil || len(out) != 1 {
 		t.Fatalf("docker inspect %s: %v\n%s", name, err, raw)
 	}
-	// The whole container but its id and what docker sets at each start.
-	fp := lab.MustExec(t, host, "docker inspect -f '{{json .Config}} {{json .HostConfig}} {{json .Mounts}} {{.NetworkSettings.Networks.mac_net10.MacAddress}} {{.NetworkSettings.Networks.mac_net10.IPAMConfig.IPv4Address}}' "+name)
-	return out[0], fp
+	return out[0], fingerprint(t, whole[0])
+}
+
+// fingerprint is the whole container but its id, name and what docker sets
+// at each start (state, addresses of the moment, paths named by the id).
+// Env, Binds and Mounts are compared as sets: docker keeps no order of them
+// (its CLI collects --volume in a map; its daemon merges env through one).
+func fingerprint(t *testing.T, c map[string]any) string {
+	t.Helper()
+	cfg, _ := c["Config"].(map[string]any)
+	hc, _ := c["HostConfig"].(map[string]any)
+	nets, _ := c["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)
+	net, _ := nets["mac_net10"].(map[string]any)
+	for _, list := range []struct {
+		m   map[string]any
+		key string
+	}{{cfg, "Env"}, {hc, "Binds"}, {c, "Mounts"}} {
+		items, _ := list.m[list.key].([]any)
+		slices.SortFunc(items, func(a, b any) int {
+			x, _ := json.Marshal(a)
+			y, _ := json.Marshal(b)
+			return strings.Compare(string(x), string(y))
+		})
+	}
+	fp, err := json.Marshal(map[string]any{"Config": cfg, "HostConfig": hc, "Mounts": c["Mounts"], "Image": c["Image"],
+		"MacAddress": net["MacAddress"], "IPAMConfig": net["IPAMConfig"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(fp)
 }
 
 // containerIDs maps host/name to container id for every container of the lab.
@@ -143,6 +172,8 @@ func containerIDs(t *testing.T, lab *labtest.Lab) map[string]string {
 	}
 	return ids
 }
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 type keysPlan struct {
 	Changes []struct{ Host, Action, Target, Detail, Diff string }
@@ -266,7 +297,7 @@ func checkSvc(t *testing.T, lab *labtest.Lab, got inspected) {
 	for i := 0; i < len(svcLabels); i += 2 {
 		eq("label "+svcLabels[i], got.Config.Labels[svcLabels[i]], svcLabels[i+1])
 	}
-	eq("Binds", got.HostConfig.Binds, []string{"/srv/mvt-data:/data:ro", "mvtvol:/vol"})
+	eq("Binds", sorted(got.HostConfig.Binds), []string{"/srv/mvt-data:/data:ro", "mvtvol:/vol"})
 	eq("MAC", got.NetworkSettings.Networks["mac_net10"].MacAddress, svcMAC)
 	eq("Hostname", got.Config.Hostname, "svc-one")
 	eq("CapAdd", got.HostConfig.CapAdd, []string{"NET_ADMIN", "NET_RAW"})
