@@ -64,7 +64,7 @@ func (c checker) networkOverlap(key string, i int, n Network) {
 func (c checker) containers() {
 	names := map[[2]string]int{}              // host, name
 	owners := map[netip.Addr]map[string]int{} // ip -> network -> first container
-	macs := map[[2]string]int{}                // segment, MAC -> first container
+	macs := map[[2]string]int{}               // segment, MAC -> first container
 	for i, ct := range c.inv.Containers {
 		key := indexKey("container", i+1)
 		h := c.containerHost(key, ct)
