@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,24 @@ func TestSplitDomain(t *testing.T) {
 		if d, r := splitDomain(tt.ref); d != tt.domain || r != tt.rest {
 			t.Errorf("splitDomain(%q) = %q, %q; want %q, %q", tt.ref, d, r, tt.domain, tt.rest)
 		}
+	}
+}
+
+// Every optional [[container]] key decodes to what was written; MAC
+// addresses are kept in lowercase, as docker reports them.
+func TestContainerKeys(t *testing.T) {
+	inv, err := Load("testdata/container-keys.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inv.Containers[0]
+	got := fmt.Sprintf("%q %q %q %q %s %s %q %q %q %v", c.Entrypoint, c.Command, c.Env, c.Volumes, c.MACAddress, c.Hostname, c.Labels, c.CapAdd, c.DNS, c.Init)
+	want := `["/bin/sh"] ["-c" "echo \"$TZ\" 'it''s'\nsleep 1d"] map["GREETING":"a 'quoted' $HOME\nline" "TZ":"Asia/Tokyo"] ["/srv/dns:/etc/dns:ro" "dnsdata:/var/lib/dns"] 02:42:ac:10:01:0a dns1.example.internal map["com.example.role":"dns"] ["NET_ADMIN" "NET_RAW"] ["192.0.2.53" "192.0.2.54"] true`
+	if got != want {
+		t.Errorf("decoded:\n%s\nwant:\n%s", got, want)
+	}
+	d := inv.Containers[1]
+	if d.Command != nil || d.Entrypoint != nil || d.Env != nil || d.Volumes != nil || d.MACAddress != "" || d.Hostname != "" || d.Labels != nil || d.CapAdd != nil || d.DNS != nil || d.Init {
+		t.Errorf("a container without the optional keys: %+v", d)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,7 @@ func checkInvariants(inv *Inventory) []string {
 		word("container image", c.Image)
 		word("container image reference", inv.ImageRef(c.Image))
 		word("container restart", c.Restart)
+		bad = append(bad, containerKeyInvariants(c)...)
 		if _, ok := inv.Host(c.Host); !ok {
 			bad = append(bad, fmt.Sprintf("container %s on no host %q", c.Name, c.Host))
 		}
@@ -248,10 +250,53 @@ func TestInvariantsCatch(t *testing.T) {
 	inv.Hosts[1].Parent = "enp0s31f6abcde" // enp0s31f6abcde.10 is 17 characters
 	inv.Containers[0].IP = inv.Networks[1].Gateway
 	inv.Containers[1].Image = "-busybox"
+	inv.Containers[1].Env = map[string]string{"A": "x\x00"}
 	got := strings.Join(checkInvariants(inv), "\n")
-	for _, want := range []string{`host name "docker01;id" does not match`, `interface "enp0s31f6abcde.10" is over 15`, `container bbox10 address 172.22.16.1 is outside`, `container image "-busybox" starts with '-'`} {
+	for _, want := range []string{`host name "docker01;id" does not match`, `interface "enp0s31f6abcde.10" is over 15`, `container bbox10 address 172.22.16.1 is outside`, `container image "-busybox" starts with '-'`, `holds a NUL byte: "x\x00"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("invariants missed %s; they said:\n%s", want, got)
 		}
 	}
+}
+
+// containerKeyInvariants: the optional keys of an accepted container hold
+// what docker run is given as is: no NUL byte (a shell command cannot carry
+// it), names and addresses of their patterns, one program as entrypoint.
+func containerKeyInvariants(c Container) []string {
+	var bad []string
+	text := slices.Concat(c.Command, c.Entrypoint, c.Volumes)
+	for k, v := range c.Env {
+		if !envNameRe.MatchString(k) {
+			bad = append(bad, fmt.Sprintf("container %s env name %q", c.Name, k))
+		}
+		text = append(text, v)
+	}
+	for k, v := range c.Labels {
+		if checkLabelKey(k) != "" {
+			bad = append(bad, fmt.Sprintf("container %s label key %q", c.Name, k))
+		}
+		text = append(text, v)
+	}
+	for _, s := range text {
+		if strings.IndexByte(s, 0) >= 0 {
+			bad = append(bad, fmt.Sprintf("container %s holds a NUL byte: %q", c.Name, s))
+		}
+	}
+	if len(c.Entrypoint) > 1 || c.Command != nil && len(c.Command) == 0 {
+		bad = append(bad, fmt.Sprintf("container %s entrypoint %q command %q", c.Name, c.Entrypoint, c.Command))
+	}
+	if c.MACAddress != "" && (checkMAC(c.MACAddress) != "" || c.MACAddress != strings.ToLower(c.MACAddress)) {
+		bad = append(bad, fmt.Sprintf("container %s MAC %q", c.Name, c.MACAddress))
+	}
+	for _, w := range slices.Concat(c.CapAdd, c.DNS, []string{c.Hostname}) {
+		if w != "" && unsafeText(w) != "" {
+			bad = append(bad, fmt.Sprintf("container %s value %q is not a plain word", c.Name, w))
+		}
+	}
+	for _, v := range c.Volumes {
+		if checkVolume(v) != "" {
+			bad = append(bad, fmt.Sprintf("container %s volume %q", c.Name, v))
+		}
+	}
+	return bad
 }

@@ -117,7 +117,9 @@ type HostAccess struct {
 	Addr netip.Addr
 }
 
-// Container is one [[container]] with a fixed address.
+// Container is one [[container]] with a fixed address. The keys after
+// Restart are optional: their zero value means "not set", and docker (or
+// the image) decides.
 type Container struct {
 	Name    string
 	Host    string
@@ -125,6 +127,17 @@ type Container struct {
 	IP      netip.Addr
 	Image   string // as written; see ImageRef for what docker is given
 	Restart string // default "unless-stopped"
+
+	Command    []string          // the arguments after the image; nil: the image's CMD
+	Entrypoint []string          // nil: the image's ENTRYPOINT; else one program (docker run --entrypoint)
+	Env        map[string]string // set in the container's environment
+	Volumes    []string          // SRC:DST[:ro], SRC a host path or a named volume
+	MACAddress string            // lowercase; "": docker picks one
+	Hostname   string            // "": docker's default (the container id)
+	Labels     map[string]string
+	CapAdd     []string // capability names without CAP_, like NET_ADMIN
+	DNS        []string // IPv4 addresses of DNS servers
+	Init       bool     // docker run --init
 }
 
 // Load reads and checks the inventory at path. A file that cannot be read is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // One function per table of the inventory (DESIGN.md section 3): the keys it
@@ -283,6 +284,17 @@ func (d *decoder) container(t *table) Container {
 		IP:      t.ipv4("ip"),
 		Image:   t.str("image", checkImageRef),
 		Restart: t.strOr("restart", defaultRestart, checkRestart),
+
+		Command:    t.command("command"),
+		Entrypoint: t.entrypoint("entrypoint"),
+		Env:        t.strTable("env", checkEnvName, checkArg),
+		Volumes:    t.volumes("volumes"),
+		MACAddress: strings.ToLower(t.str("mac_address", checkMAC)),
+		Hostname:   t.str("hostname", checkContainerHostname),
+		Labels:     t.strTable("labels", checkLabelKey, checkArg),
+		CapAdd:     t.strList("cap_add", checkCap, true),
+		DNS:        t.strList("dns", checkDNS, true),
+		Init:       boolOr(t.boolean("init"), false),
 	}
 }
 

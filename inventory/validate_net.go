@@ -129,6 +129,7 @@ func (c checker) networkOverlap(key string, i int, n Network) {
 func (c checker) containers() {
 	names := map[[2]string]int{}              // host, name
 	owners := map[netip.Addr]map[string]int{} // ip -> network -> first container
+	macs := map[[2]string]int{}               // segment, MAC -> first container
 	for i, ct := range c.inv.Containers {
 		key := indexKey("container", i+1)
 		h := c.containerHost(key, ct)
@@ -136,6 +137,7 @@ func (c checker) containers() {
 		c.containerName(key, i, ct, names)
 		if n != nil {
 			c.containerIP(key, i, ct, n, owners)
+			c.containerMAC(key, i, ct, n, macs)
 		}
 		if h != nil && n != nil {
 			c.networkOnHost(key, ct, n, h)
@@ -239,4 +241,29 @@ func (c checker) networkOnHost(key string, ct Container, n *Network, h *Host) {
 		msg += ", or run the container on " + strings.Join(hosts, " or ")
 	}
 	c.report(key+".network", ct.Network, msg)
+}
+
+// segment names a network's layer-2 segment: its VLAN, or the parent NICs
+// themselves for a network without one. Networks on one segment share it
+// across every host, whatever their subnets.
+func segment(n *Network) string {
+	if n.VLAN == 0 {
+		return "the parent NICs (no VLAN)"
+	}
+	return fmt.Sprintf("VLAN %d", n.VLAN)
+}
+
+// containerMAC: two interfaces with one MAC address on a segment steal each
+// other's frames, whichever hosts they are on.
+func (c checker) containerMAC(key string, i int, ct Container, n *Network, macs map[[2]string]int) {
+	if ct.MACAddress == "" || checkMAC(ct.MACAddress) != "" {
+		return
+	}
+	j, dup := firstSeen(macs, [2]string{segment(n), ct.MACAddress}, i)
+	if !dup {
+		return
+	}
+	o := c.inv.Containers[j]
+	c.report(key+".mac_address", ct.MACAddress, fmt.Sprintf("already the MAC address of %s on %s (%s), on the same layer-2 segment (%s); each container needs its own",
+		o.Name, o.Host, c.where(indexKey("container", j+1)), segment(n)))
 }

@@ -94,7 +94,7 @@ ip = "172.22.16.12"
 imgae = "busybox"
 `, []string{
 			`t.toml:52: container[4].image: missing; every [[container]] needs an image, an [[image]] tag or any image reference`,
-			`t.toml:57: container[4].imgae = "busybox": unknown key (did you mean "image"?); known in [[container]]: name, host, network, ip, image, restart`,
+			`t.toml:57: container[4].imgae = "busybox": unknown key (did you mean "image"?); known in [[container]]: name, host, network, ip, image, restart, command, entrypoint, env, volumes, mac_address, hostname, labels, cap_add, dns, init`,
 		}},
 		{"unknown table", `
 [hosts]

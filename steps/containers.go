@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
@@ -14,11 +15,6 @@ type Containers struct{}
 
 func (Containers) Name() string  { return "containers" }
 func (Containers) Title() string { return "Containers with fixed addresses" }
-
-func runContainer(name, network, ip, restart, image string) sh.Command {
-	return sh.New("docker", "run", "-itd", "--name", name, "--network", network, "--ip", ip,
-		"--restart", restart, "--label", ManagedLabel+"=true", "--", image)
-}
 
 // runUnmanaged re-creates a container mvorch did not make: without its label,
 // so that mvorch never takes it for its own afterwards.
@@ -59,13 +55,11 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 	if other := ipUser(d, ct.Network, ip, ct.Name); other != "" {
 		return nil, fmt.Errorf("container %s: address %s on %s is already taken on %s by container %s", ct.Name, ip, ct.Network, c.Host.Name, other)
 	}
-	run := exec(runContainer(ct.Name, ct.Network, ip, ct.Restart, ref))
+	want := wantSpec(ct, ref)
+	run := exec(runSpec(want, true))
 	rm := exec(sh.New("docker", "rm", "-f", "--", ct.Name).Raw(">/dev/null 2>&1 || true"))
 	old := d.Containers[ct.Name]
-	project := func() {
-		d.Containers[ct.Name] = &DockerContainer{Name: ct.Name, Image: ref, Running: true, Restart: ct.Restart, Managed: true,
-			Networks: map[string]string{ct.Network: ip}}
-	}
+	project := func() { d.Containers[ct.Name] = want.project() }
 	if old == nil {
 		ch := c.newChange(s, ActionAdd, "container "+ct.Name)
 		ch.Detail = fmt.Sprintf("%s on %s at %s", ref, ct.Network, ip)
@@ -73,7 +67,8 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 		project()
 		return ch, nil
 	}
-	if old.Image == ref && len(old.Networks) == 1 && old.Networks[ct.Network] == ip && old.Restart == ct.Restart {
+	diff := specDiff(old, want)
+	if len(diff) == 0 {
 		if old.Running {
 			return nil, nil
 		}
@@ -85,7 +80,7 @@ func (s Containers) planContainer(c *Context, ct inventory.Container) (*Change, 
 		return ch, nil
 	}
 	ch := c.newChange(s, ActionReplace, "container "+ct.Name)
-	ch.Detail = fmt.Sprintf("%s %s restart=%s -> %s on %s at %s restart=%s", old.Image, describeNets(old), old.Restart, ref, ct.Network, ip, ct.Restart)
+	ch.Detail, ch.Diff = describeDiff(diff)
 	ch.Do = []Op{rm, run}
 	ch.Undo = append([]Op{rm}, recreate(old)...)
 	if !old.Managed {
@@ -124,10 +119,27 @@ func putBack(name, aside string, running bool) []Op {
 	return []Op{exec(cmd)}
 }
 
-// recreate is the undo for a container of mvorch's own that it removed:
-// such a container is exactly its name, image, restart policy and one
-// network address. (One mvorch did not make is kept aside instead.)
+// describeDiff is a re-creation's reason (the keys that changed) and its
+// field-by-field changes, one line each.
+func describeDiff(diff []FieldChange) (detail, lines string) {
+	keys := make([]string, len(diff))
+	var sb strings.Builder
+	for i, f := range diff {
+		keys[i] = f.Key
+		sb.WriteString(f.String() + "\n")
+	}
+	return "re-create: docker cannot change " + strings.Join(keys, ", ") + " of a container in place", sb.String()
+}
+
+// recreate is the undo for a container mvorch removed. One mvorch made comes
+// back exactly (recreateManaged); one it did not make (taken with a network
+// that had to be replaced) the best it can: the same name, image, restart
+// policy and first network address. (One replaced by --replace is kept aside
+// instead: see putBack.)
 func recreate(old *DockerContainer) []Op {
+	if old.Managed {
+		return recreateManaged(old)
+	}
 	nets := sortedKeys(old.Networks)
 	if len(nets) == 0 {
 		return nil
@@ -136,11 +148,16 @@ func recreate(old *DockerContainer) []Op {
 	if restart == "" {
 		restart = "no"
 	}
-	run := runUnmanaged
-	if old.Managed {
-		run = runContainer
+	return []Op{exec(runUnmanaged(old.Name, nets[0], old.Networks[nets[0]], restart, old.Image))}
+}
+
+// recreateManaged is the undo for a container mvorch made: the exact
+// container again, every setting mvorch gave it (see haveSpec).
+func recreateManaged(old *DockerContainer) []Op {
+	if len(old.Networks) == 0 {
+		return nil
 	}
-	return []Op{exec(run(old.Name, nets[0], old.Networks[nets[0]], restart, old.Image))}
+	return []Op{exec(runSpec(haveSpec(old), true))}
 }
 
 func (s Containers) removeStale(c *Context, want map[string]bool) []*Change {

@@ -136,6 +136,16 @@ type DockerContainer struct {
 	// Networks maps network name to the container's IPv4 address on it.
 	Networks map[string]string
 	Ports    []string // "5000/tcp->0.0.0.0:5000"
+
+	// As docker reports them; see ContainerSpec for which count.
+	Cmd, Entrypoint []string
+	Env             map[string]string // from the image and from docker run
+	Labels          map[string]string // from the image and from docker run
+	MACs            map[string]string // network name -> MAC address
+	Hostname        string
+	Binds           []string // volumes: SRC:DST[:MODE]
+	CapAdd, DNS     []string
+	Init            bool
 }
 
 const marker = "@@mvorch:"
@@ -509,17 +519,25 @@ type inspectContainer struct {
 	Name   string
 	Image  string // image ID
 	Config struct {
-		Image  string
-		Labels map[string]string
+		Image           string
+		Labels          map[string]string
+		Cmd, Entrypoint []string
+		Env             []string
+		Hostname        string
 	}
 	State      struct{ Running bool }
 	HostConfig struct {
 		RestartPolicy struct{ Name string }
 		PortBindings  map[string][]struct{ HostIP, HostPort string }
+		Binds         []string
+		CapAdd        []string
+		DNS           []string `json:"Dns"`
+		Init          *bool
 	}
 	NetworkSettings struct {
 		Networks map[string]struct {
 			IPAddress  string
+			MacAddress string
 			IPAMConfig *struct{ IPv4Address string }
 		}
 	}
@@ -530,8 +548,13 @@ func (f *Facts) addContainer(c inspectContainer) {
 		Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image, ImageID: c.Image,
 		Running: c.State.Running, Restart: c.HostConfig.RestartPolicy.Name,
 		Managed: c.Config.Labels[ManagedLabel] == "true", Networks: map[string]string{},
+		Cmd: c.Config.Cmd, Entrypoint: c.Config.Entrypoint, Env: envMap(c.Config.Env), Labels: c.Config.Labels,
+		MACs: map[string]string{}, Hostname: c.Config.Hostname,
+		Binds: c.HostConfig.Binds, CapAdd: c.HostConfig.CapAdd, DNS: c.HostConfig.DNS,
+		Init: c.HostConfig.Init != nil && *c.HostConfig.Init,
 	}
 	for name, n := range c.NetworkSettings.Networks {
+		dc.MACs[name] = strings.ToLower(n.MacAddress)
 		ip := n.IPAddress
 		if n.IPAMConfig != nil && n.IPAMConfig.IPv4Address != "" {
 			ip = n.IPAMConfig.IPv4Address
@@ -548,4 +571,14 @@ func (f *Facts) addContainer(c inspectContainer) {
 	}
 	sort.Strings(dc.Ports)
 	f.Docker.Containers[dc.Name] = dc
+}
+
+// envMap reads docker's KEY=VALUE list; a value may hold '=' and newlines.
+func envMap(env []string) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
 }
