@@ -243,6 +243,32 @@ func (t *table) port(name string) int {
 	return t.integer(name, 1, 65535, "a port is 1..65535")
 }
 
+// strList returns an array of strings (nil when absent, empty when
+// written empty); an entry of another type is reported and read as "".
+// hint shows how to write it.
+func (t *table) strList(name, hint string) []string {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		t.wrongType(name, v, "an array of strings", hint)
+		return nil
+	}
+	out := []string{} // present, if empty: not nil
+	for i, e := range items {
+		s, ok := e.(string)
+		if !ok {
+			// Kept as "" so that later entries keep their positions.
+			t.d.report(indexKey(t.key(name), i+1), e, "must be a string, not "+typeName(e)+"; "+hint)
+			s = ""
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // boolean returns nil when the key is absent, so a default can apply.
 func (t *table) boolean(name string) *bool {
 	v, ok := t.get(name)

@@ -75,6 +75,9 @@ func (d *decoder) inventory(tree map[string]any) *Inventory {
 	for _, t := range root.list("container", "[[container]]") {
 		inv.Containers = append(inv.Containers, d.container(t))
 	}
+	for _, t := range root.list("router", "[[router]]") {
+		inv.Routers = append(inv.Routers, d.router(t))
+	}
 	root.finish()
 	return inv
 }
@@ -295,4 +298,14 @@ func intOr(t *table, name string, def int, read func(string) int) int {
 		return def
 	}
 	return read(name)
+}
+
+func (d *decoder) router(t *table) Router {
+	defer t.finish()
+	t.need("host", `a host, like host = "docker02"`)
+	t.need("networks", `networks, like networks = ["mac_net10", "mac_net20"]`)
+	return Router{
+		Host:     t.str("host", checkRef("[[host]]")),
+		Networks: t.strList("networks", `write networks = ["mac_net10", "mac_net20"]`),
+	}
 }
