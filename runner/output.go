@@ -133,6 +133,8 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 			cell := "."
 			switch {
 			case !ok:
+			case p.Expect == p.Got && p.Got && p.RoutedBy != "":
+				cell = "rt"
 			case p.Expect == p.Got && p.Got:
 				cell = "ok"
 			case p.Expect == p.Got:
@@ -148,7 +150,12 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	if len(v.Routers) == 0 {
+		fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	} else {
+		fmt.Fprintln(w, "ok: reachable, as expected (same network)   rt: reachable through a router, as expected   --: unreachable, as expected (different networks, no router joins both)")
+	}
+	writeRouters(w, v.Routers)
 	bad += writeHostPairs(w, v.HostPairs, false)
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
@@ -165,13 +172,16 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 // hundred columns, mostly unchecked, says less than the pairs that differ.
 func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
+	writeRouters(w, v.Routers)
 	bad := writeHostPairs(w, v.HostPairs, true)
 	for _, p := range v.Pairs {
 		switch {
 		case p.Expect == p.Got:
 			continue
 		case p.Got:
-			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
+			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks and no router joins both\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
+		case p.RoutedBy != "":
+			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but %s routes between their networks\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To), p.RoutedBy)
 		default:
 			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but they share a network\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
 		}
@@ -185,6 +195,13 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 		return
 	}
 	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs)+len(v.HostPairs))
+}
+
+// writeRouters says which networks reach each other through which host.
+func writeRouters(w io.Writer, routers []VerifyRouter) {
+	for _, r := range routers {
+		fmt.Fprintf(w, "routed: %s forwards between %s\n", r.Host, strings.Join(r.Networks, ", "))
+	}
 }
 
 // pairLabels is the Labeler of the containers the pairs name.

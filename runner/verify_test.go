@@ -22,7 +22,7 @@ func labContainers(n int) []inventory.Container {
 
 func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 	cts := labContainers(2)
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if mode != "full" || len(pairs) != 12 {
 		t.Fatalf("mode %s, %d pairs; want full, 12", mode, len(pairs))
 	}
@@ -36,7 +36,7 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 		}
 	}
 	// 13 hosts: 26 containers, over FullMatrixMax, unless --full.
-	if _, mode := VerifyPairs(labContainers(13), true); mode != "full" {
+	if _, mode := VerifyPairs(&inventory.Inventory{Containers: labContainers(13)}, true); mode != "full" {
 		t.Errorf("--full gave %s", mode)
 	}
 }
@@ -46,7 +46,7 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 // network is checked from every container.
 func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 	cts := labContainers(50)
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if mode != "sampled" || len(pairs) != 200 {
 		t.Fatalf("mode %s, %d pairs; want sampled, 200", mode, len(pairs))
 	}
@@ -82,7 +82,7 @@ func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 func TestVerifyPairsLoneContainer(t *testing.T) {
 	cts := labContainers(13)
 	cts = append(cts, inventory.Container{Name: "lone", Host: "docker01", Network: "mac_net30"})
-	pairs, _ := VerifyPairs(cts, false)
+	pairs, _ := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	for _, p := range pairs {
 		if p.From == "lone" && p.Expect || p.To == "lone" && p.Expect {
 			t.Errorf("lone container expected to reach or be reached: %+v", p)
@@ -99,7 +99,7 @@ func TestVerifySameNameOnTwoHosts(t *testing.T) {
 		{Name: "db", Host: "docker01", Network: "n20"},
 		{Name: "web", Host: "docker02", Network: "n10"},
 	}
-	pairs, _ := VerifyPairs(cts, false)
+	pairs, _ := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if len(pairs) != 6 {
 		t.Fatalf("%d pairs, want 6: %+v", len(pairs), pairs)
 	}
