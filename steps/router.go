@@ -243,7 +243,18 @@ RemainAfterExit=yes
 WantedBy=%s
 `, ManagedHeader, RouterChain, why, strings.Join(subnets, ", "), RouterChain, jump, order,
 		strings.Join(start, "\n"), strings.Join(stop, "\n"), wantedBy)
-	return enabledUnit(ForwardUnit, unit, "restart", wantsDir)
+	return withTeardown(enabledUnit(ForwardUnit, unit, "restart", wantsDir))
+}
+
+// withTeardown makes stopping the unit certain to leave no chain behind:
+// a docker restart (an undo's, say) restarts the unit with it, and a stop
+// that cancels that start mid-way runs no ExecStop=, so the chain and its
+// jumps are removed directly as well.
+func withTeardown(r Rendered) Rendered {
+	for _, args := range [][]string{{"-D", "DOCKER-USER", "-j", RouterChain}, {"-D", "FORWARD", "-j", RouterChain}, {"-F", RouterChain}, {"-X", RouterChain}} {
+		r.Stop = append(r.Stop, sh.New(iptablesCmd, "-w").Arg(args...).Raw("2>/dev/null || true"))
+	}
+	return r
 }
 
 // foundForwardUnit is the firewall unit mvorch made earlier, as the facts
@@ -257,6 +268,6 @@ func foundForwardUnit(f *Facts) *Rendered {
 	if _, ok := f.Symlinks[DockerWantsDir+"/"+path.Base(ForwardUnit)]; ok {
 		wantsDir = DockerWantsDir
 	}
-	r := enabledUnit(ForwardUnit, string(file.Data), "restart", wantsDir)
+	r := withTeardown(enabledUnit(ForwardUnit, string(file.Data), "restart", wantsDir))
 	return &r
 }

@@ -28,9 +28,11 @@ var All = []Step{
 	Module8021q{},
 	VLANIfcfg{},
 	HostAccess{},
-	Router{},
 	RegistryTrust{},
 	DockerRestart{},
+	// After docker's restart: the router's firewall unit is part of
+	// docker.service, and is best started once docker runs as configured.
+	Router{},
 	Registry{},
 	ImagePush{},
 	ImagePull{},
