@@ -56,7 +56,7 @@ type Facts struct {
 	// routers only): what the router's firewall unit is checked against.
 	FilterRules []string
 	Docker      Docker
-	Journal []byte
+	Journal     []byte
 	// liveEntries caches the parsed journal (see live).
 	liveEntries   []*Entry
 	journalParsed bool
