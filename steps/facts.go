@@ -162,7 +162,9 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("modules"),
 		"if test -d /sys/module/8021q; then echo loaded; elif modinfo 8021q >/dev/null 2>&1; then echo available; fi; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
-		section("forward"), "read -r v </proc/sys/net/ipv4/ip_forward && echo \"$v\"; true",
+		// A sysctl file ends after one read at offset 0: dash's read, one byte
+		// at a time, meets the end before the newline and returns 1.
+		section("forward"), "v=; read -r v </proc/sys/net/ipv4/ip_forward; echo \"$v\"",
 		section("firewall"), firewallCmd(inv, h),
 		section("symlinks"),
 		"for l in " + sh.Quote(WantsDir) + "/" + unitPrefix + "*.service " + sh.Quote(DockerWantsDir) + "/" + unitPrefix + "*.service; do [ -L \"$l\" ] && echo \"$l $(readlink \"$l\")\"; done; true",

@@ -119,7 +119,12 @@ func (s Router) firewall(c *Context) ([]*Change, error) {
 		return nil, fmt.Errorf("the router on %s needs iptables (iptables-nft or iptables-legacy), which is not installed there", c.Host.Name)
 	}
 	docker := c.Facts.Docker.Active
-	r := forwardUnit(pairs, docker)
+	// dockerd sets FORWARD's policy to DROP only when it turns forwarding
+	// on itself; with the sysctl file forwarding is on before docker starts
+	// at boot, and the policy would stay ACCEPT. The unit keeps the DROP
+	// docker set (where it did), so the host forwards no more than before.
+	keepDrop := docker && slices.Contains(c.Facts.FilterRules, "-P FORWARD DROP")
+	r := forwardUnit(pairs, docker, keepDrop)
 	var out []*Change
 	if found != nil && found.Enable[0].Path != r.Enable[0].Path {
 		// Docker came or went since: the unit is wanted by another unit now.
@@ -196,8 +201,9 @@ func chainRunning(f *Facts, pairs [][2]netip.Prefix, docker bool) bool {
 // forwardUnit renders the unit that makes the chain. Every command is
 // safe to repeat: the jumps are deleted (from both chains, whichever an
 // earlier version used) and the chain emptied before it is filled and
-// jumped to again; stopping it removes both.
-func forwardUnit(pairs [][2]netip.Prefix, docker bool) Rendered {
+// jumped to again; stopping it removes both. keepDrop sets FORWARD's
+// policy to DROP, as docker had it.
+func forwardUnit(pairs [][2]netip.Prefix, docker, keepDrop bool) Rendered {
 	ipt := func(prefix string, args ...string) string {
 		return prefix + iptablesCmd + " -w " + strings.Join(args, " ")
 	}
@@ -212,6 +218,9 @@ func forwardUnit(pairs [][2]netip.Prefix, docker bool) Rendered {
 	}
 	jump := jumpChain(docker)
 	start = append(start, ipt("ExecStart=", "-I", jump, "-j", RouterChain))
+	if keepDrop {
+		start = append(start, ipt("ExecStart=", "-P", "FORWARD", "DROP"))
+	}
 	stop = append(stop, ipt("ExecStop=-", "-F", RouterChain), ipt("ExecStop=-", "-X", RouterChain))
 
 	order := "Wants=network-pre.target\nAfter=network-pre.target firewalld.service iptables.service nftables.service\nBefore=network.target"

@@ -72,9 +72,11 @@ func routerFacts(name string, docker bool) *Facts {
 	f := okFacts(name)
 	f.IPTables = true
 	f.IPForward = "1"
+	f.FilterRules = []string{"-P FORWARD DROP"}
 	if !docker {
 		f.Docker = Docker{Installed: false, Networks: map[string]*DockerNetwork{}, Containers: map[string]*DockerContainer{}, Images: map[string]string{}}
 		f.IPForward = "0"
+		f.FilterRules = []string{"-P FORWARD ACCEPT"}
 	}
 	return f
 }
@@ -123,7 +125,8 @@ func TestRouterPlanOnDockerHost(t *testing.T) {
 		"ExecStart=/sbin/iptables -w -A MVORCH-ROUTER -s 172.16.10.0/24 -d 172.16.20.0/24 -j ACCEPT",
 		"ExecStart=/sbin/iptables -w -A MVORCH-ROUTER -s 172.16.20.0/24 -d 172.16.10.0/24 -j ACCEPT",
 		"ExecStart=/sbin/iptables -w -A MVORCH-ROUTER -d 172.16.20.0/24 -j DROP",
-		"ExecStart=/sbin/iptables -w -I DOCKER-USER -j MVORCH-ROUTER", "ExecStop=-/sbin/iptables -w -X MVORCH-ROUTER")
+		"ExecStart=/sbin/iptables -w -I DOCKER-USER -j MVORCH-ROUTER", "ExecStart=/sbin/iptables -w -P FORWARD DROP",
+		"ExecStop=-/sbin/iptables -w -X MVORCH-ROUTER")
 	wantIn(t, "the firewall's do", opsText(fw.Do), "exec mkdir -p -- "+DockerWantsDir,
 		"exec ln -sfn -- "+ForwardUnit+" "+DockerWantsDir+"/mvorch-forward.service", "exec systemctl restart mvorch-forward.service")
 	wantIn(t, "the firewall's undo", opsText(fw.Undo), "exec systemctl stop mvorch-forward.service",
@@ -153,7 +156,7 @@ func TestRouterPlanOnPlainHost(t *testing.T) {
 	wantIn(t, "forwarding", opsText(chs[2].Do), "exec sysctl -q -w net.ipv4.ip_forward=1")
 	wantIn(t, "forwarding's undo", opsText(chs[2].Undo), "exec sysctl -q -w net.ipv4.ip_forward=0", "remove /etc/sysctl.d/90-mvorch-forward.conf")
 	wantIn(t, "the firewall unit", chs[3].Diff, "-I FORWARD -j MVORCH-ROUTER", "WantedBy=multi-user.target", "Before=network.target")
-	if strings.Contains(chs[3].Diff, "docker.service") {
+	if strings.Contains(chs[3].Diff, "docker.service") || strings.Contains(chs[3].Diff, "-P FORWARD") {
 		t.Errorf("the plain host's unit names docker:\n%s", chs[3].Diff)
 	}
 	wantIn(t, "the firewall's do", opsText(chs[3].Do), "exec ln -sfn -- "+ForwardUnit+" "+WantsDir+"/mvorch-forward.service")

@@ -112,21 +112,16 @@ func verifyJSON(t *testing.T, lab *labtest.Lab, inv string) (verifyOut, labtest.
 	return v, r
 }
 
-// settle waits until verify passes: after a reboot or a docker restart,
-// containers and the router's units come back a moment after docker is active.
+// settle waits until verify passes (see labtest.VerifyUntilOK) and returns
+// its report.
 func settle(t *testing.T, lab *labtest.Lab, inv, after string) verifyOut {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		v, r := verifyJSON(t, lab, inv)
-		if r.Code == 0 && v.OK {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("verify after %s: exit %d\n%s\n%s\n%s", after, r.Code, r.Stdout, r.Stderr, lab.RunMvorch(t, "verify", inv).Stdout)
-		}
-		time.Sleep(2 * time.Second)
+	var v verifyOut
+	r := lab.VerifyUntilOK(t, inv, after, 90*time.Second)
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+		t.Fatalf("verify json: %v\n%s", err, r.Stdout)
 	}
+	return v
 }
 
 // checkPairs: every pair between mac_net10 and mac_net20 is expected to
