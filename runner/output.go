@@ -156,16 +156,30 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		fmt.Fprintln(w, "ok: reachable, as expected (same network)   rt: reachable through a router, as expected   --: unreachable, as expected (different networks, no router joins both)")
 	}
 	writeRouters(w, v.Routers)
-	bad += writeHostPairs(w, v.HostPairs, false)
+	hostBad := writeHostPairs(w, v.HostPairs, false)
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
-	if bad == 0 {
-		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
+	if bad+hostBad > 0 {
+		fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
 	}
-	fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs)+len(v.HostPairs))
+	writeVerifySummary(w, v, bad, hostBad)
+}
+
+// writeVerifySummary ends verify's text: the containers' pairs, and the
+// hosts' pings on a line of their own when some differ.
+func writeVerifySummary(w io.Writer, v *VerifyReport, bad, hostBad int) {
+	if hostBad > 0 {
+		fmt.Fprintf(w, "Hosts: %d of %d pings differ from what is expected.\n", hostBad, len(v.HostPairs))
+	}
+	switch {
+	case bad == 0 && hostBad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
+	case bad == 0:
+		fmt.Fprintf(w, "Verify: all %d pairs of containers as expected; the hosts' pings above differ.\n", len(v.Pairs))
+	default:
+		fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs))
+	}
 }
 
 // writeVerifySample prints a sampled check as a list: a matrix of a
@@ -173,7 +187,8 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
 	writeRouters(w, v.Routers)
-	bad := writeHostPairs(w, v.HostPairs, true)
+	hostBad := writeHostPairs(w, v.HostPairs, true)
+	bad := 0
 	for _, p := range v.Pairs {
 		switch {
 		case p.Expect == p.Got:
@@ -190,11 +205,7 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "could not ping from", p)
 	}
-	if bad == 0 {
-		fmt.Fprintf(w, "Verify: all %d pairs as expected.\n", len(v.Pairs))
-		return
-	}
-	fmt.Fprintf(w, "Verify: %d of %d pairs differ from what is expected.\n", bad, len(v.Pairs)+len(v.HostPairs))
+	writeVerifySummary(w, v, bad, hostBad)
 }
 
 // writeRouters says which networks reach each other through which host.

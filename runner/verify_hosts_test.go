@@ -50,7 +50,7 @@ func TestVerifyTextShowsHostPairs(t *testing.T) {
 	for _, want := range []string{
 		"  host docker01 -> bbox10: ok\n",
 		"  bbox10 -> host docker01 (172.16.10.250): FAIL: no answer, with host access\n",
-		"Verify: 1 of 2 pairs differ from what is expected.",
+		"Hosts: 1 of 2 pings differ from what is expected.\nVerify: all 0 pairs of containers as expected; the hosts' pings above differ.",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
