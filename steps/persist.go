@@ -74,7 +74,7 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 			undo = append(undo, exec(sh.New("rm", "-f", "--", l.Path)))
 		}
 		if made {
-			undo = append(undo, exec(sh.New("test", "!", "-d", dir).Raw("||").Arg("rmdir", "--ignore-fail-on-non-empty", "--", dir)))
+			undo = append(undo, rmdirIfEmpty(dir))
 		}
 		c.Facts.Symlinks[l.Path] = l.Target
 	}
