@@ -243,6 +243,46 @@ func (t *table) port(name string) int {
 	return t.integer(name, 1, 65535, "a port is 1..65535")
 }
 
+// strList returns an array of strings (nil when absent, empty when
+// written empty). An entry of another type is reported and read as "", so
+// that later entries keep their positions. check, when not nil, says what is
+// wrong with an entry ("" when nothing); unique refuses a value written
+// twice. hint, when not "", shows how to write the list.
+func (t *table) strList(name, hint string, check func(string) string, unique bool) []string {
+	v, ok := t.get(name)
+	if !ok {
+		return nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		wh := hint
+		if wh == "" {
+			wh = fmt.Sprintf(`write %s = ["..."]`, name)
+		}
+		t.wrongType(name, v, "an array of strings", wh)
+		return nil
+	}
+	out := []string{} // present, if empty: not nil
+	for i, e := range items {
+		key := indexKey(t.key(name), i+1)
+		s, ok := e.(string)
+		switch {
+		case !ok:
+			msg := "must be a string, not " + typeName(e)
+			if hint != "" {
+				msg += "; " + hint
+			}
+			t.d.report(key, e, msg)
+		case check != nil && check(s) != "":
+			t.d.report(key, s, check(s))
+		case unique && slices.Contains(out, s):
+			t.d.report(key, s, fmt.Sprintf("already item %d of %s; write each once", slices.Index(out, s)+1, name))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // boolean returns nil when the key is absent, so a default can apply.
 func (t *table) boolean(name string) *bool {
 	v, ok := t.get(name)

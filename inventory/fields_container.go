@@ -157,40 +157,10 @@ func volumePath(what, p string) string {
 	return ""
 }
 
-// strList reads an array of strings, checking each; unique refuses a value
-// written twice.
-func (t *table) strList(name string, check func(string) string, unique bool) []string {
-	v, ok := t.get(name)
-	if !ok {
-		return nil
-	}
-	items, ok := v.([]any)
-	if !ok {
-		t.wrongType(name, v, "an array of strings", fmt.Sprintf(`write %s = ["..."]`, name))
-		return nil
-	}
-	out := make([]string, 0, len(items))
-	for i, item := range items {
-		key := indexKey(t.key(name), i+1)
-		s, ok := item.(string)
-		if !ok {
-			t.d.report(key, item, "must be a string, not "+typeName(item))
-			continue
-		}
-		if msg := check(s); msg != "" {
-			t.d.report(key, s, msg)
-		} else if j := slices.Index(out, s); unique && j >= 0 {
-			t.d.report(key, s, fmt.Sprintf("already item %d of %s; write each once", j+1, name))
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // command reads the arguments after the image; an empty list would mean the
 // image's own command, which leaving the key out says.
 func (t *table) command(name string) []string {
-	cmd := t.strList(name, checkArg, false)
+	cmd := t.strList(name, "", checkArg, false)
 	if cmd != nil && len(cmd) == 0 {
 		t.d.report(t.key(name), nil, "must not be empty; leave command out to run the image's own")
 	}
@@ -200,7 +170,7 @@ func (t *table) command(name string) []string {
 // entrypoint reads entrypoint = ["PROGRAM"]: docker run sets an entrypoint
 // of one program (--entrypoint), so arguments belong in command.
 func (t *table) entrypoint(name string) []string {
-	ep := t.strList(name, checkArg, false)
+	ep := t.strList(name, "", checkArg, false)
 	switch {
 	case ep == nil:
 		return nil
@@ -217,7 +187,7 @@ func (t *table) entrypoint(name string) []string {
 // volumes reads volumes = ["SRC:DST[:ro]", ...]; two volumes may not share
 // a container path.
 func (t *table) volumes(name string) []string {
-	vols := t.strList(name, checkVolume, true)
+	vols := t.strList(name, "", checkVolume, true)
 	seen := map[string]int{}
 	for i, v := range vols {
 		if checkVolume(v) != "" {

@@ -30,6 +30,7 @@ type Inventory struct {
 	Images     []Image
 	Networks   []Network
 	Containers []Container
+	Routers    []Router
 }
 
 // SSH is the [ssh] table. Zero values mean "not set": the transport then
@@ -117,6 +118,13 @@ type HostAccess struct {
 	Addr netip.Addr
 }
 
+// Router is one [[router]]: Host holds the gateway address of each of
+// Networks (at least two) and forwards between exactly their subnets.
+type Router struct {
+	Host     string
+	Networks []string
+}
+
 // Container is one [[container]] with a fixed address. The keys after
 // Restart are optional: their zero value means "not set", and docker (or
 // the image) decides.
@@ -192,7 +200,7 @@ func syntaxProblems(path, src string, err error) Problems {
 }
 
 // arrayKinds are the arrays of tables of an inventory.
-var arrayKinds = []string{"host", "vlan", "image", "network", "container"}
+var arrayKinds = []string{"host", "vlan", "image", "network", "container", "router"}
 
 // duplicateKey words a key defined twice after what its line shows: a table
 // header written twice, a key twice in one [[...]] entry (named with its

@@ -211,3 +211,49 @@ func (inv *Inventory) SharedParents() []SharedParent {
 	}
 	return out
 }
+
+// RouterOf is the [[router]] that joins the named network, if one does (at
+// most one may: a network has one gateway).
+func (inv *Inventory) RouterOf(network string) (*Router, bool) {
+	for i := range inv.Routers {
+		if slices.Contains(inv.Routers[i].Networks, network) {
+			return &inv.Routers[i], true
+		}
+	}
+	return nil, false
+}
+
+// RouterBetween is the router that forwards between networks a and b, if
+// one joins both: containers of a then reach containers of b through their
+// gateway, which the router holds.
+func (inv *Inventory) RouterBetween(a, b string) (*Router, bool) {
+	r, ok := inv.RouterOf(a)
+	if !ok || a == b || !slices.Contains(r.Networks, b) {
+		return nil, false
+	}
+	return r, true
+}
+
+// RoutedOn lists the networks host routes, in inventory order.
+func (inv *Inventory) RoutedOn(host string) []*Network {
+	var out []*Network
+	for i := range inv.Networks {
+		if r, ok := inv.RouterOf(inv.Networks[i].Name); ok && r.Host == host {
+			out = append(out, &inv.Networks[i])
+		}
+	}
+	return out
+}
+
+// HostAddrOn is host's own address on net, from which it reaches the
+// network's containers: its host_access address, or the network's gateway
+// where host is the network's router.
+func (inv *Inventory) HostAddrOn(net *Network, host string) (netip.Addr, bool) {
+	if a, ok := net.Access(host); ok {
+		return a, true
+	}
+	if r, ok := inv.RouterOf(net.Name); ok && r.Host == host {
+		return net.Gateway, true
+	}
+	return netip.Addr{}, false
+}

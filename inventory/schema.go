@@ -79,6 +79,9 @@ func (d *decoder) inventory(tree map[string]any) *Inventory {
 	for _, t := range root.list("container", "[[container]]") {
 		inv.Containers = append(inv.Containers, d.container(t))
 	}
+	for _, t := range root.list("router", "[[router]]") {
+		inv.Routers = append(inv.Routers, d.router(t))
+	}
 	root.finish()
 	return inv
 }
@@ -292,8 +295,8 @@ func (d *decoder) container(t *table) Container {
 		MACAddress: strings.ToLower(t.str("mac_address", checkMAC)),
 		Hostname:   t.str("hostname", checkContainerHostname),
 		Labels:     t.strTable("labels", checkLabelKey, checkArg),
-		CapAdd:     t.strList("cap_add", checkCap, true),
-		DNS:        t.strList("dns", checkDNS, true),
+		CapAdd:     t.strList("cap_add", "", checkCap, true),
+		DNS:        t.strList("dns", "", checkDNS, true),
 		Init:       boolOr(t.boolean("init"), false),
 	}
 }
@@ -311,4 +314,14 @@ func intOr(t *table, name string, def int, read func(string) int) int {
 		return def
 	}
 	return read(name)
+}
+
+func (d *decoder) router(t *table) Router {
+	defer t.finish()
+	t.need("host", `a host, like host = "docker02"`)
+	t.need("networks", `networks, like networks = ["mac_net10", "mac_net20"]`)
+	return Router{
+		Host:     t.str("host", checkRef("[[host]]")),
+		Networks: t.strList("networks", `write networks = ["mac_net10", "mac_net20"]`, nil, false),
+	}
 }

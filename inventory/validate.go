@@ -25,6 +25,7 @@ func validate(d *decoder, inv *Inventory) {
 	c.images()
 	c.networks()
 	c.containers()
+	c.routers()
 }
 
 // firstSeen remembers the first index of each non-zero value and, for a

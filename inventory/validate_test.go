@@ -100,7 +100,7 @@ imgae = "busybox"
 [hosts]
 name = "docker03"
 `, []string{
-			`t.toml:46: hosts: unknown table or key (did you mean "host"?); known at the top level: ssh, defaults, host, vlan, registry, image, network, container`,
+			`t.toml:46: hosts: unknown table or key (did you mean "host"?); known at the top level: ssh, defaults, host, vlan, registry, image, network, container, router`,
 		}},
 		{"string for an integer", `
 [ssh]

@@ -133,6 +133,8 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 			cell := "."
 			switch {
 			case !ok:
+			case p.Expect == p.Got && p.Got && p.RoutedBy != "":
+				cell = "rt"
 			case p.Expect == p.Got && p.Got:
 				cell = "ok"
 			case p.Expect == p.Got:
@@ -148,7 +150,12 @@ func WriteVerifyText(w io.Writer, v *VerifyReport) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	if len(v.Routers) == 0 {
+		fmt.Fprintln(w, "ok: reachable, as expected (same network)   --: unreachable, as expected (different networks)")
+	} else {
+		fmt.Fprintln(w, "ok: reachable, as expected (same network)   rt: reachable through a router, as expected   --: unreachable, as expected (different networks, no router joins both)")
+	}
+	writeRouters(w, v.Routers)
 	hostBad := writeHostPairs(w, v.HostPairs, false)
 	if bad+hostBad > 0 {
 		fmt.Fprintln(w, "FAIL: expected reachable, got no answer   LEAK: expected unreachable, got an answer")
@@ -182,6 +189,7 @@ func writeVerifyVerdict(w io.Writer, v *VerifyReport, bad, hostBad int) {
 // hundred columns, mostly unchecked, says less than the pairs that differ.
 func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 	fmt.Fprintf(w, "Verify: %d containers, %d pings: each container to the next of its network and to one of each other network (--full: every pair)\n", len(v.Containers), len(v.Pairs))
+	writeRouters(w, v.Routers)
 	hostBad := writeHostPairs(w, v.HostPairs, true)
 	bad := 0
 	for _, p := range v.Pairs {
@@ -189,13 +197,22 @@ func writeVerifySample(w io.Writer, v *VerifyReport, labels Labeler) {
 		case p.Expect == p.Got:
 			continue
 		case p.Got:
-			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
+			fmt.Fprintf(w, "LEAK  %s -> %s: answered, but they are on different networks and no router joins both\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
+		case p.RoutedBy != "":
+			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but %s routes between their networks\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To), p.RoutedBy)
 		default:
 			fmt.Fprintf(w, "FAIL  %s -> %s: no answer, but they share a network\n", labels.Label(p.FromHost, p.From), labels.Label(p.ToHost, p.To))
 		}
 		bad++
 	}
 	writeVerifyVerdict(w, v, bad, hostBad)
+}
+
+// writeRouters says which networks reach each other through which host.
+func writeRouters(w io.Writer, routers []VerifyRouter) {
+	for _, r := range routers {
+		fmt.Fprintf(w, "routed: %s forwards between %s\n", r.Host, strings.Join(r.Networks, ", "))
+	}
 }
 
 // pairLabels is the Labeler of the containers the pairs name.

@@ -34,15 +34,20 @@ type Pair struct {
 	FromKind string `json:"from_kind,omitempty"`
 	ToKind   string `json:"to_kind,omitempty"`
 	// ToAddr is the address pinged where To is a host: its host_access
-	// (shim) address on the container's network.
+	// (shim) address on the container's network, or the gateway a router
+	// holds there.
 	ToAddr string `json:"to_addr,omitempty"`
+	// RoutedBy is the router host between the two containers' networks,
+	// through which they are expected to reach each other ("" when they
+	// share a network or no router joins both).
+	RoutedBy string `json:"routed_by,omitempty"`
 }
 
 // KindHost marks the host end of a pair.
 const KindHost = "host"
 
 // HostPairs are the pings between hosts and their own containers. With
-// host access on a network, the host pings each of its containers there
+// host access on a network (or as the network's router, from its gateway), the host pings each of its containers there
 // and each of them pings the host's shim address: both must answer.
 // Without it the host pings its own containers, which must not answer: a
 // macvlan child cannot talk to its parent (article 3.5).
@@ -54,7 +59,7 @@ func HostPairs(inv *inventory.Inventory) []Pair {
 			if !ok {
 				continue
 			}
-			addr, access := n.Access(h.Name)
+			addr, access := inv.HostAddrOn(n, h.Name)
 			pairs = append(pairs, Pair{From: h.Name, FromHost: h.Name, FromKind: KindHost, To: c.Name, ToHost: h.Name, Expect: access})
 			if access {
 				pairs = append(pairs, Pair{From: c.Name, FromHost: h.Name, To: h.Name, ToHost: h.Name, ToKind: KindHost, ToAddr: addr.String(), Expect: true})
@@ -79,6 +84,15 @@ type VerifyReport struct {
 	HostPairs []Pair `json:"host_pairs"`
 	// Problems say why a container could not ping at all.
 	Problems []string `json:"problems,omitempty"`
+	// Routers are the inventory's [[router]] entries: which networks reach
+	// each other through which host.
+	Routers []VerifyRouter `json:"routers,omitempty"`
+}
+
+// VerifyRouter is one [[router]] as verify reports it.
+type VerifyRouter struct {
+	Host     string   `json:"host"`
+	Networks []string `json:"networks"`
 }
 
 // FullMatrixMax is the largest number of containers verify pings every
@@ -108,17 +122,19 @@ const (
 // otherwise each container pings the next container of its network (in
 // inventory order, wrapping round, so every container both sends and
 // answers, and consecutive hosts are linked) and one container of each
-// other network (which must not answer). Two containers are expected to
-// reach each other exactly when they share a network: different macvlan
+// other network (which must answer only through a router). Two
+// containers are expected to reach each other exactly when they share a
+// network or a [[router]] joins both their networks: different macvlan
 // networks need a layer-3 router.
-func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode string) {
+func VerifyPairs(inv *inventory.Inventory, full bool) (pairs []Pair, mode string) {
+	cts := inv.Containers
 	if full || len(cts) <= FullMatrixMax {
 		for _, from := range cts {
 			for _, to := range cts {
 				if from.Name == to.Name && from.Host == to.Host {
 					continue
 				}
-				pairs = append(pairs, pair(from, to, from.Network == to.Network))
+				pairs = append(pairs, pair(inv, from, to))
 			}
 		}
 		return pairs, "full"
@@ -139,18 +155,24 @@ func VerifyPairs(cts []inventory.Container, full bool) (pairs []Pair, mode strin
 			peers := byNet[n]
 			if n == from.Network {
 				if len(peers) > 1 {
-					pairs = append(pairs, pair(from, peers[(i+1)%len(peers)], true))
+					pairs = append(pairs, pair(inv, from, peers[(i+1)%len(peers)]))
 				}
 				continue
 			}
-			pairs = append(pairs, pair(from, peers[i%len(peers)], false))
+			pairs = append(pairs, pair(inv, from, peers[i%len(peers)]))
 		}
 	}
 	return pairs, "sampled"
 }
 
-func pair(from, to inventory.Container, expect bool) Pair {
-	return Pair{From: from.Name, FromHost: from.Host, To: to.Name, ToHost: to.Host, Expect: expect}
+// pair is one ping and what it must get: an answer on the same network, or
+// through the router between the two networks.
+func pair(inv *inventory.Inventory, from, to inventory.Container) Pair {
+	p := Pair{From: from.Name, FromHost: from.Host, To: to.Name, ToHost: to.Host, Expect: from.Network == to.Network}
+	if r, ok := inv.RouterBetween(from.Network, to.Network); ok {
+		p.Expect, p.RoutedBy = true, r.Host
+	}
+	return p
 }
 
 // Labeler names containers in verify's output: by name, or NAME@HOST when
@@ -193,7 +215,10 @@ func (r *Runner) Verify(ctx context.Context, full bool) (*VerifyReport, error) {
 	for _, c := range cts {
 		rep.Containers = append(rep.Containers, labels.Label(c.Host, c.Name))
 	}
-	rep.Pairs, rep.Mode = VerifyPairs(cts, full)
+	rep.Pairs, rep.Mode = VerifyPairs(r.inv, full)
+	for _, rt := range r.inv.Routers {
+		rep.Routers = append(rep.Routers, VerifyRouter{Host: rt.Host, Networks: rt.Networks})
+	}
 	// The hosts' pings go with the containers' and are split off at the end.
 	nc := len(rep.Pairs)
 	rep.Pairs = append(rep.Pairs, HostPairs(r.inv)...)

@@ -24,7 +24,7 @@ func labContainers(n int) []inventory.Container {
 
 func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 	cts := labContainers(2)
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if mode != "full" || len(pairs) != 12 {
 		t.Fatalf("mode %s, %d pairs; want full, 12", mode, len(pairs))
 	}
@@ -44,7 +44,7 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 		t.Errorf("no pair %s", k)
 	}
 	// 13 hosts: 26 containers, over FullMatrixMax, unless --full.
-	if _, mode := VerifyPairs(labContainers(13), true); mode != "full" {
+	if _, mode := VerifyPairs(&inventory.Inventory{Containers: labContainers(13)}, true); mode != "full" {
 		t.Errorf("--full gave %s", mode)
 	}
 }
@@ -54,7 +54,7 @@ func TestVerifyPairsFullMatrixWhenSmall(t *testing.T) {
 // network is checked from every container.
 func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 	cts := labContainers(50)
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if mode != "sampled" || len(pairs) != 200 {
 		t.Fatalf("mode %s, %d pairs; want sampled, 200", mode, len(pairs))
 	}
@@ -90,7 +90,7 @@ func TestVerifyPairsSampledWhenLarge(t *testing.T) {
 func TestVerifyPairsLoneContainer(t *testing.T) {
 	cts := labContainers(13)
 	cts = append(cts, inventory.Container{Name: "lone", Host: "docker01", Network: "mac_net30"})
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if mode != "sampled" {
 		t.Fatalf("mode %s with %d containers", mode, len(cts))
 	}
@@ -120,10 +120,10 @@ func TestVerifyPairsLoneContainer(t *testing.T) {
 // verify samples.
 func TestVerifyPairsAtTheFullMatrixLimit(t *testing.T) {
 	cts := labContainers(13)
-	if pairs, mode := VerifyPairs(cts[:FullMatrixMax], false); mode != "full" || len(pairs) != FullMatrixMax*(FullMatrixMax-1) {
+	if pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts[:FullMatrixMax]}, false); mode != "full" || len(pairs) != FullMatrixMax*(FullMatrixMax-1) {
 		t.Errorf("%d containers: %s with %d pairs, want full with %d", FullMatrixMax, mode, len(pairs), FullMatrixMax*(FullMatrixMax-1))
 	}
-	if pairs, mode := VerifyPairs(cts[:FullMatrixMax+1], false); mode != "sampled" || len(pairs) >= FullMatrixMax*(FullMatrixMax+1) {
+	if pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts[:FullMatrixMax+1]}, false); mode != "sampled" || len(pairs) >= FullMatrixMax*(FullMatrixMax+1) {
 		t.Errorf("%d containers: %s with %d pairs, want sampled", FullMatrixMax+1, mode, len(pairs))
 	}
 }
@@ -137,7 +137,7 @@ func TestVerifySameNameOnTwoHosts(t *testing.T) {
 		{Name: "db", Host: "docker01", Network: "n20"},
 		{Name: "web", Host: "docker02", Network: "n10"},
 	}
-	pairs, _ := VerifyPairs(cts, false)
+	pairs, _ := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	if len(pairs) != 6 {
 		t.Fatalf("%d pairs, want 6: %+v", len(pairs), pairs)
 	}
@@ -180,7 +180,7 @@ func TestVerifyProblemFailsWithEveryPairAsExpected(t *testing.T) {
 		{Name: "b", Host: "h2", Network: "n10"},
 		{Name: "lone", Host: "h1", Network: "n20"},
 	}
-	pairs, mode := VerifyPairs(cts, false)
+	pairs, mode := VerifyPairs(&inventory.Inventory{Containers: cts}, false)
 	for i := range pairs {
 		pairs[i].Got = pairs[i].Expect
 	}

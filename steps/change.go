@@ -39,13 +39,19 @@ func (c *Context) writeFile(step Step, path string, data []byte, mode uint32) *C
 		if dir := filepath.Dir(path); c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(parentDirs, dir) {
 			// The write creates the directory: the undo removes it when empty.
 			// Safe to repeat: a directory already gone is fine.
-			ch.Undo = append(ch.Undo, exec(sh.New("test", "!", "-d", dir).Raw("||").Arg("rmdir", "--ignore-fail-on-non-empty", "--", dir)))
+			ch.Undo = append(ch.Undo, rmdirIfEmpty(dir))
 			c.Facts.Dirs[dir] = true
 		}
 	}
 	ch.Diff = udiff.Unified(oldName, path, oldData, data, 3)
 	c.Facts.Files[path] = &File{Data: data, Mode: mode}
 	return ch
+}
+
+// rmdirIfEmpty removes a directory a change made, when nothing else is in
+// it; safe to repeat (a directory already gone is fine).
+func rmdirIfEmpty(dir string) Op {
+	return exec(sh.New("test", "!", "-d", dir).Raw("||").Arg("rmdir", "--ignore-fail-on-non-empty", "--", dir))
 }
 
 // removeFile plans path's removal, undone by writing it back.

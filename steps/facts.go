@@ -47,9 +47,16 @@ type Facts struct {
 	Symlinks map[string]string
 	// Routes are the IPv4 routes through each interface: dev -> destinations
 	// ("172.16.10.0/24", "default").
-	Routes  map[string][]string
-	Docker  Docker
-	Journal []byte
+	Routes map[string][]string
+	// IPForward is /proc/sys/net/ipv4/ip_forward: "1" or "0" ("" unread).
+	IPForward string
+	// IPTables: iptables is installed (asked on routers only).
+	IPTables bool
+	// FilterRules are the filter table as `iptables -S` prints it (on
+	// routers only): what the router's firewall unit is checked against.
+	FilterRules []string
+	Docker      Docker
+	Journal     []byte
 	// liveEntries caches the parsed journal (see live).
 	liveEntries   []*Entry
 	journalParsed bool
@@ -152,7 +159,7 @@ const marker = "@@mvorch:"
 
 // parentDirs are the directories of files mvorch may create; one it creates
 // is removed again by the undo when it is left empty.
-var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", JournalDir}
+var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", JournalDir, DockerWantsDir}
 
 // FactsScript is the shell script that prints a host's facts in one round
 // trip. It reads only; every file it may need is listed from the inventory.
@@ -161,7 +168,7 @@ var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", Journ
 // Files are listed by one stat (mode, size, path) and their contents sent
 // by one cat after the end marker, cut apart by size.
 func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
-	files := []string{ModulesLoad, UnitFile, EtcUnitFile, DaemonJSON}
+	files := []string{ModulesLoad, UnitFile, EtcUnitFile, DaemonJSON, ForwardSysctl}
 	for _, v := range inv.VLANs {
 		files = append(files, ifcfgPath(inv.Interface(h, v.ID)))
 	}
@@ -192,8 +199,12 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("modules"),
 		"if test -d /sys/module/8021q; then echo loaded; elif modinfo 8021q >/dev/null 2>&1; then echo available; fi; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
+		// A sysctl file ends after one read at offset 0: dash's read, one byte
+		// at a time, meets the end before the newline and returns 1.
+		section("forward"), "v=; read -r v </proc/sys/net/ipv4/ip_forward; echo \"$v\"",
+		section("firewall"), firewallCmd(inv, h),
 		section("symlinks"),
-		"for l in " + sh.Quote(WantsDir) + "/" + unitPrefix + "*.service; do [ -L \"$l\" ] && echo \"$l $(readlink \"$l\")\"; done; true",
+		"for l in " + sh.Quote(WantsDir) + "/" + unitPrefix + "*.service " + sh.Quote(DockerWantsDir) + "/" + unitPrefix + "*.service; do [ -L \"$l\" ] && echo \"$l $(readlink \"$l\")\"; done; true",
 		section("dirs"),
 		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
 		"set --; nl='",
@@ -265,6 +276,14 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 		}
 	}
 	f.parseRoutes(sections["routes"])
+	f.IPForward = strings.TrimSpace(strings.Join(sections["forward"], ""))
+	for _, l := range sections["firewall"] {
+		if l == "iptables" {
+			f.IPTables = true
+		} else if l != "" {
+			f.FilterRules = append(f.FilterRules, l)
+		}
+	}
 	for _, d := range sections["dirs"] {
 		f.Dirs[strings.TrimSpace(d)] = true
 	}
@@ -378,14 +397,23 @@ func (f *Facts) parseRoutes(lines []string) {
 }
 
 // routesCmd reads the routes where a shim needs them checked: only a host
-// with host access pays for the process.
+// with host access or a router pays for the process.
 func routesCmd(inv *inventory.Inventory, h *inventory.Host) string {
 	for i := range inv.Networks {
-		if _, ok := inv.Networks[i].Access(h.Name); ok {
+		if _, ok := inv.HostAddrOn(&inv.Networks[i], h.Name); ok {
 			return "ip -o -4 route show"
 		}
 	}
 	return "true"
+}
+
+// firewallCmd reads the filter table on a router, whose firewall unit is
+// checked against it; elsewhere nothing.
+func firewallCmd(inv *inventory.Inventory, h *inventory.Host) string {
+	if len(inv.RoutedOn(h.Name)) == 0 {
+		return "true"
+	}
+	return "command -v iptables >/dev/null 2>&1 && { echo iptables; iptables -w -S 2>/dev/null; }; true"
 }
 
 // unitGlobs are the shell globs of mvorch's units, for the facts script.

@@ -21,9 +21,7 @@ func (HostAccess) Name() string  { return "host-access" }
 func (HostAccess) Title() string { return "Host access to macvlan networks (shim interfaces)" }
 
 func (s HostAccess) Plan(c *Context) ([]*Change, error) {
-	b := c.backend()
-	found := b.Found(c.Facts, "shim")
-	var out []*Change
+	var want []Shim
 	for i := range c.Inv.Networks {
 		n := &c.Inv.Networks[i]
 		addr, ok := n.Access(c.Host.Name)
@@ -31,22 +29,34 @@ func (s HostAccess) Plan(c *Context) ([]*Change, error) {
 			continue
 		}
 		parent := c.Inv.NetworkParent(n, c.Host)
-		if _, seen := found[parent]; !seen && c.Facts.Links[parent] == nil {
-			return nil, fmt.Errorf("host access to %s needs interface %s on %s, which does not exist and no earlier step makes it", n.Name, parent, c.Host.Name)
+		want = append(want, Shim{Name: inventory.ShimName(parent), Parent: parent, Addr: addr, Routes: []netip.Prefix{n.Subnet},
+			Why: "host access to " + n.Name})
+	}
+	return planShims(c, s, "shim", want)
+}
+
+// planShims plans the shims of kind the host must have, and the removal of
+// those of that kind mvorch made earlier that it no longer needs.
+func planShims(c *Context, step Step, kind string, want []Shim) ([]*Change, error) {
+	b := c.backend()
+	found := b.Found(c.Facts, kind)
+	var out []*Change
+	for _, shim := range want {
+		shim.Kind = kind
+		if _, seen := found[shim.Parent]; !seen && c.Facts.Links[shim.Parent] == nil {
+			return nil, fmt.Errorf("%s needs interface %s on %s, which does not exist and no earlier step makes it", shim.Why, shim.Parent, c.Host.Name)
 		}
-		shim := Shim{Name: inventory.ShimName(parent), Parent: parent, Addr: addr, Routes: []netip.Prefix{n.Subnet},
-			Why: "host access to " + n.Name}
-		ch, err := planShim(c, s, b, shim)
+		ch, err := planShim(c, step, b, shim)
 		if err != nil {
 			return nil, err
 		}
 		if ch != nil {
 			out = append(out, ch)
 		}
-		delete(found, parent)
+		delete(found, shim.Parent)
 	}
 	for _, parent := range sortedKeys(found) {
-		out = append(out, c.removePersisted(s, "shim on "+parent, found[parent]))
+		out = append(out, c.removePersisted(step, kind+" on "+parent, found[parent]))
 		delete(c.Facts.Links, inventory.ShimName(parent))
 	}
 	return out, nil

@@ -19,12 +19,21 @@ import (
 // parent, so the host needs a child of its own). Router and host access
 // both use it.
 type Shim struct {
+	// Kind names its unit: "shim" (host access, the default) or "router".
+	Kind   string
 	Name   string // interface name, at most 15 characters
 	Parent string
 	Addr   netip.Addr
 	Routes []netip.Prefix
 	// Why says what it is for, in a few words ("host access to mac_net10").
 	Why string
+}
+
+func (s Shim) kind() string {
+	if s.Kind == "" {
+		return "shim"
+	}
+	return s.Kind
 }
 
 // Rendered is what a backend makes of one thing that must exist.
@@ -58,7 +67,7 @@ type NetBackend interface {
 	// Shim makes s and keeps it across reboots.
 	Shim(s Shim) Rendered
 	// Found is what mvorch rendered on the host earlier for things of kind
-	// ("promisc" or "shim"), keyed by the NIC or shim parent it is for, as
+	// ("promisc", or a shim's kind), keyed by the NIC or shim parent it is for, as
 	// the facts show it: what a plan removes when the inventory no longer
 	// asks for it.
 	Found(f *Facts, kind string) map[string]Rendered

@@ -87,18 +87,24 @@ ExecStop=-%s link del dev %s
 WantedBy=multi-user.target
 `, ManagedHeader, s.Why, s.Name, s.Parent, s.Why, s.Name, s.Parent,
 		waitForLink(s.Parent), strings.Join(lines, "\n"), ipCmd, s.Name)
-	r := b.unit(UnitPath("shim", s.Parent), unit, "restart")
+	r := b.unit(UnitPath(s.kind(), s.Parent), unit, "restart")
 	r.Stop = append(r.Stop, sh.New("ip", "link", "del", "dev", s.Name).Raw("2>/dev/null || true"))
 	return r
 }
 
-// unit renders one enabled unit; start is how it is brought about now
-// ("start", or "restart" where a changed unit must run again).
+// unit renders one unit enabled for multi-user.target.
 func (ifcfgBackend) unit(file, text, start string) Rendered {
+	return enabledUnit(file, text, start, WantsDir)
+}
+
+// enabledUnit renders one unit enabled by a symlink in wantsDir; start is
+// how it is brought about now ("start", or "restart" where a changed unit
+// must run again).
+func enabledUnit(file, text, start, wantsDir string) Rendered {
 	name := path.Base(file)
 	return Rendered{
 		Files:  []RenderedFile{{Path: file, Data: []byte(text), Mode: 0o644}},
-		Enable: []Symlink{{Path: WantsDir + "/" + name, Target: file}},
+		Enable: []Symlink{{Path: wantsDir + "/" + name, Target: file}},
 		Reload: []sh.Command{sh.New("systemctl", "daemon-reload")},
 		Start:  []sh.Command{sh.New("systemctl", start, name)},
 		Stop:   []sh.Command{sh.New("systemctl", "stop", name).Raw("2>/dev/null || true")},
@@ -122,13 +128,15 @@ func (b ifcfgBackend) Found(f *Facts, kind string) map[string]Rendered {
 			continue
 		}
 		name = strings.TrimSuffix(name, ".service")
+		// A shim's unit (host access or router) says which interface it makes.
+		shim := shimNameIn(file.Data)
 		start := "start"
-		if kind == "shim" {
+		if shim != "" {
 			start = "restart"
 		}
 		r := b.unit(p, string(file.Data), start)
-		if kind == "shim" {
-			r.Stop = append(r.Stop, sh.New("ip", "link", "del", "dev", shimNameIn(file.Data)).Raw("2>/dev/null || true"))
+		if shim != "" {
+			r.Stop = append(r.Stop, sh.New("ip", "link", "del", "dev", shim).Raw("2>/dev/null || true"))
 		}
 		out[name] = r
 	}

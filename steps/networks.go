@@ -19,6 +19,9 @@ func (Networks) Name() string  { return "networks" }
 func (Networks) Title() string { return "macvlan networks" }
 
 func (s Networks) Plan(c *Context) ([]*Change, error) {
+	if c.dockerUnused() {
+		return nil, nil
+	}
 	var out []*Change
 	want := map[string]bool{}
 	for i := range c.Inv.Networks {

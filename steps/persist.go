@@ -3,6 +3,7 @@ package steps
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/mvorch/mvorch/runner/sh"
@@ -59,11 +60,21 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 		undo = append(undo, execs(r.Stop)...)
 	}
 	for _, l := range missing {
+		dir := path.Dir(l.Path)
+		made := c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(parentDirs, dir)
+		if made {
+			// A .wants directory no unit had yet (docker.service.wants).
+			ch.Do = append(ch.Do, exec(sh.New("mkdir", "-p", "--", dir)))
+			c.Facts.Dirs[dir] = true
+		}
 		ch.Do = append(ch.Do, exec(sh.New("ln", "-sfn", "--", l.Target, l.Path)))
 		if old, ok := c.Facts.Symlinks[l.Path]; ok {
 			undo = append(undo, exec(sh.New("ln", "-sfn", "--", old, l.Path)))
 		} else {
 			undo = append(undo, exec(sh.New("rm", "-f", "--", l.Path)))
+		}
+		if made {
+			undo = append(undo, rmdirIfEmpty(dir))
 		}
 		c.Facts.Symlinks[l.Path] = l.Target
 	}

@@ -25,6 +25,9 @@ const (
 )
 
 func (s RegistryTrust) Plan(c *Context) ([]*Change, error) {
+	if c.dockerUnused() {
+		return nil, nil
+	}
 	if !c.Facts.Docker.Installed {
 		return nil, fmt.Errorf("docker is not installed on %s: install docker (docker-ce or docker.io) first", c.Host.Name)
 	}

@@ -30,6 +30,9 @@ var All = []Step{
 	HostAccess{},
 	RegistryTrust{},
 	DockerRestart{},
+	// After docker's restart: the router's firewall unit is part of
+	// docker.service, and is best started once docker runs as configured.
+	Router{},
 	Registry{},
 	ImagePush{},
 	ImagePull{},
@@ -52,6 +55,16 @@ type Context struct {
 	Inv   *inventory.Inventory
 	Host  *inventory.Host
 	Facts *Facts
+}
+
+// dockerUnused: the host runs no container and not the registry, and
+// docker does not run there (a plain Linux host that is only a router):
+// mvorch leaves docker alone on it rather than refuse the host.
+func (c *Context) dockerUnused() bool {
+	if c.Facts.Docker.Active || len(c.Inv.ContainersOn(c.Host.Name)) > 0 {
+		return false
+	}
+	return c.Inv.Registry == nil || c.Inv.Registry.Host != c.Host.Name
 }
 
 // Action is what a change does to its target.

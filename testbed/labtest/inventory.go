@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Variant writes a copy of the inventory at path with each old string
@@ -38,4 +39,23 @@ func (l *Lab) MustMvorch(t testing.TB, args ...string) Result {
 		t.Fatalf("mvorch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
 	}
 	return r
+}
+
+// VerifyUntilOK runs `mvorch verify --output json INVENTORY` until it exits
+// 0 or within has passed, and returns its last result: after a reboot or a
+// docker restart, containers and units come back a moment after docker is
+// active. It fails the test when verify never passes, naming after.
+func (l *Lab) VerifyUntilOK(t testing.TB, inv, after string, within time.Duration) Result {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r := l.RunMvorch(t, "verify", "--output", "json", inv)
+		if r.Code == 0 {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("verify after %s: exit %d\n%s\n%s\n%s", after, r.Code, r.Stdout, r.Stderr, l.RunMvorch(t, "verify", inv).Stdout)
+		}
+		time.Sleep(2 * time.Second)
+	}
 }

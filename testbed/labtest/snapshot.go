@@ -7,18 +7,20 @@ import (
 
 // snapshotScript prints what mvorch may change on a host: hashes of the files
 // it may touch, the units systemd knows of mvorch's and every symlink that
-// enables a unit, the links with their flags, addresses and routes, docker's networks, containers,
+// enables a unit, the links with their flags, addresses and routes, IPv4
+// forwarding and the firewall's FORWARD side, docker's networks, containers,
 // images and whether docker runs. Two snapshots are equal when the host is
 // as it was (dockerd's pid may differ: a restart is not a change of state).
 const snapshotScript = `export LC_ALL=C
 echo "## files"
 for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd/system/docker.service \
   /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json \
-  /etc/systemd/system/mvorch-*; do
+  /etc/systemd/system/mvorch-* /etc/sysctl.d/*; do
   [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
 done
 echo "## dirs"
-for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /etc/sysconfig/network-scripts; do
+for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /etc/sysconfig/network-scripts \
+  /etc/systemd/system/docker.service.wants; do
   [ -d "$d" ] && echo "$d"
 done
 echo "## unit links"
@@ -34,6 +36,12 @@ echo "## addrs"
 ip -o -4 addr | awk '{print $2, $4}' | sort
 echo "## routes"
 ip -o -4 route | sort
+echo "## forwarding"
+cat /proc/sys/net/ipv4/ip_forward
+echo "## firewall"
+# the policies, the chains, and the rules of FORWARD, DOCKER-USER and
+# mvorch's chain, without counters: the same state prints the same text.
+iptables -w -S 2>/dev/null | grep -E '^-(P|N) |^-A (FORWARD|DOCKER-USER|MVORCH-[A-Z]+) ' | sort
 echo "## modules"
 test -d /sys/module/8021q && echo 8021q
 echo "## docker"
