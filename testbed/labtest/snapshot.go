@@ -35,7 +35,9 @@ ip -o link | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/\\ +link\/.*//; s/ qlen [0-
 echo "## addrs"
 ip -o -4 addr | awk '{print $2, $4}' | sort
 echo "## routes"
-ip -o -4 route | sort
+# linkdown follows the carrier, as NO-CARRIER does for links (docker0 has
+# none while no container is on the bridge): only the route counts.
+ip -o -4 route | sed 's/ linkdown//' | sort
 echo "## forwarding"
 cat /proc/sys/net/ipv4/ip_forward
 echo "## firewall"
