@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strconv"
@@ -290,17 +292,34 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		return got, problems, nil
 	}
 	script = append(script, sh.New("wait"))
-	conn, err := r.clients[host].Pipe(ctx, sh.Script(script...))
-	if err != nil {
-		return nil, nil, fmt.Errorf("pinging: %w", err)
-	}
-	defer conn.Close()
-	// The session's stdin is not read; closing it tells the shell nothing.
+	// The answers are read as they come: through the host's shell (or a
+	// session of its own), the script's stdout is streamed to a pipe.
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	// The script is not cut short when the answers are in: what pings are
+	// left end within their -W.
+	var stderr []byte
+	var runErr error
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		res, err := r.clients[host].Stream(ctx, sh.Script(script...), nil, pw)
+		var exit *transport.ExitError
+		switch {
+		case errors.As(err, &exit):
+			stderr = []byte(exit.Stderr)
+		case err != nil:
+			runErr = err
+		default:
+			stderr = res.Stderr
+		}
+		pw.Close()
+	}()
 	start := time.Now()
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(conn)
+		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			lines <- sc.Text()
 		}
@@ -332,7 +351,11 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				// The script ended without reporting every ping (a container
 				// gone since its inspect, no ping on the host): those count
 				// as failed, and stderr says why.
-				msg := strings.TrimSpace(conn.Stderr())
+				<-ended
+				if runErr != nil {
+					return nil, nil, fmt.Errorf("pinging: %w", runErr)
+				}
+				msg := strings.TrimSpace(string(stderr))
 				if msg == "" {
 					msg = "the ping script ended early"
 				}

@@ -58,6 +58,8 @@ func parseCommon(c *cli.Context) (*common, error) {
 		AskBecomePass:     c.Bool("ask-become-pass"),
 		SSHConfig:         c.String("ssh-config"),
 		Warn:              c.App.ErrWriter,
+		// MVORCH_ONE_SHELL=0 runs each command on an SSH session of its own.
+		OneShell: os.Getenv("MVORCH_ONE_SHELL") != "0",
 	}
 	verbose := 0
 	for _, x := range c.Lineage() { // -v before the command counts too

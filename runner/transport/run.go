@@ -83,14 +83,13 @@ func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Wr
 	if strings.IndexByte(cmd, 0) >= 0 {
 		return Result{}, fmt.Errorf("running %q on %s: command contains a NUL byte", firstLine(cmd, 100), c.cfg.Name)
 	}
-	wrapped, prefix, err := c.become(cmd)
-	if err != nil {
-		return Result{}, err
+	var res Result
+	var err error
+	if c.cfg.OneShell {
+		res, err = c.shellRun(ctx, cmd, stdin, tee)
+	} else {
+		res, err = c.becomeRun(ctx, cmd, stdin, tee)
 	}
-	if prefix != nil {
-		stdin = append(prefix, stdin...)
-	}
-	res, err := c.run(ctx, wrapped, stdin, tee)
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		exit.Cmd = cmd // what was asked for, not the sudo wrapping
@@ -99,6 +98,18 @@ func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Wr
 		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
 	}
 	return res, err
+}
+
+// becomeRun runs cmd on a session of its own, through sudo with become.
+func (c *Client) becomeRun(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
+	wrapped, prefix, err := c.become(cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	if prefix != nil {
+		stdin = append(prefix, stdin...)
+	}
+	return c.run(ctx, wrapped, stdin, tee)
 }
 
 func (c *Client) run(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
@@ -172,6 +183,7 @@ func (c *Client) acquireSession(ctx context.Context) (release func(), err error)
 	}
 	select {
 	case c.sessions <- struct{}{}:
+		c.opened.Add(1)
 		return func() { <-c.sessions }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
