@@ -35,8 +35,9 @@ import (
 // private temp directory: a cancelled command's whole process group is
 // killed (from an SSH session of its own), and the shell goes on with the
 // next command. The shell ends at EOF, when mvorch closes the connection or
-// dies.
-const shellLoop = `umask 077; t=$(mktemp -d) || exit 1
+// dies. The commands get the umask and environment the session has (the
+// temp directory is private: mktemp -d makes it 0700).
+const shellLoop = `t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT; trap 'exit 1' HUP PIPE TERM
 echo ready
 while read -r n m; do

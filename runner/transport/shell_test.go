@@ -255,3 +255,16 @@ func TestShellStreamsStdout(t *testing.T) {
 		t.Errorf("next: %q %v", r.Stdout, err)
 	}
 }
+
+func TestShellKeepsSessionUmask(t *testing.T) {
+	_, c := dialShell(t)
+	plain := newFixture(t, serverOptions{}).dial(t)
+	want, err := plain.Run(t.Context(), "umask", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Run(t.Context(), "umask", nil)
+	if err != nil || string(got.Stdout) != string(want.Stdout) {
+		t.Errorf("umask through the shell %q (%v), on a session of its own %q", got.Stdout, err, want.Stdout)
+	}
+}
