@@ -94,7 +94,8 @@ func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Wr
 	if errors.As(err, &exit) {
 		exit.Cmd = cmd // what was asked for, not the sudo wrapping
 		err = c.becomeError(err)
-	} else if err != nil {
+	} else if err != nil && !errors.Is(err, ErrBecome) {
+		// sudo's refusal to start the host's shell says it all already.
 		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
 	}
 	return res, err

@@ -176,23 +176,38 @@ func (c *Client) theShell(ctx context.Context) (*remoteShell, error) {
 		rs.close()
 		return nil, err
 	}
-	select {
-	case l := <-ready:
-		if l != "ready\n" {
+	// sudo reads a refused password's retries from the same stdin, which
+	// stays open: its complaint on stderr is the answer then.
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	timeout := time.After(shellReady)
+	for {
+		select {
+		case l := <-ready:
+			if l == "ready\n" {
+				c.shellMu.Lock()
+				c.shell = rs
+				c.shellMu.Unlock()
+				return rs, nil
+			}
 			if err := c.exitErr(s, "the shell"); err != nil {
 				return fail(c.connErr(err))
 			}
 			return fail(fmt.Errorf("%s: the shell answered %q", c.cfg.Name, l))
+		case <-poll.C:
+			if c.cfg.Become == "" {
+				continue
+			}
+			err := c.becomeError(&ExitError{Host: c.cfg.Name, Code: 1, Stderr: s.stderr.String()})
+			if errors.Is(err, ErrBecome) {
+				return fail(err)
+			}
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		case <-timeout:
+			return fail(fmt.Errorf("%s: the shell did not start within %s", c.cfg.Name, shellReady))
 		}
-	case <-ctx.Done():
-		return fail(ctx.Err())
-	case <-time.After(shellReady):
-		return fail(fmt.Errorf("%s: the shell did not start within %s", c.cfg.Name, shellReady))
 	}
-	c.shellMu.Lock()
-	c.shell = rs
-	c.shellMu.Unlock()
-	return rs, nil
 }
 
 // dropShell closes rs and forgets it, so that the next command starts a
