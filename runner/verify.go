@@ -296,14 +296,15 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 	// session of its own), the script's stdout is streamed to a pipe.
 	pr, pw := io.Pipe()
 	defer pr.Close()
-	// The script is not cut short when the answers are in: what pings are
-	// left end within their -W.
+	// The script is not cut short when the answers are in, nor when ctx
+	// ends (killing it would cost the host a session of its own): what
+	// pings are left end within their -W.
 	var stderr []byte
 	var runErr error
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		res, err := r.clients[host].Stream(ctx, sh.Script(script...), nil, pw)
+		res, err := r.clients[host].Stream(context.WithoutCancel(ctx), sh.Script(script...), nil, pw)
 		var exit *transport.ExitError
 		switch {
 		case errors.As(err, &exit):
