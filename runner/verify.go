@@ -292,35 +292,16 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		return got, problems, nil
 	}
 	script = append(script, sh.New("wait"))
-	// The answers are read as they come: through the host's shell (or a
-	// session of its own), the script's stdout is streamed to a pipe.
-	pr, pw := io.Pipe()
-	defer pr.Close()
-	// The script is not cut short when the answers are in, nor when ctx
-	// ends (killing it would cost the host a session of its own): what
-	// pings are left end within their -W.
-	var stderr []byte
-	var runErr error
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended)
-		res, err := r.clients[host].Stream(context.WithoutCancel(ctx), sh.Script(script...), nil, pw)
-		var exit *transport.ExitError
-		switch {
-		case errors.As(err, &exit):
-			stderr = []byte(exit.Stderr)
-		case err != nil:
-			runErr = err
-		default:
-			stderr = res.Stderr
-		}
-		pw.Close()
-	}()
+	out, stderr, stop, err := startPings(ctx, r.clients[host], sh.Script(script...))
+	if err != nil {
+		return nil, nil, fmt.Errorf("pinging: %w", err)
+	}
+	defer stop()
 	start := time.Now()
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			lines <- sc.Text()
 		}
@@ -352,11 +333,11 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				// The script ended without reporting every ping (a container
 				// gone since its inspect, no ping on the host): those count
 				// as failed, and stderr says why.
-				<-ended
-				if runErr != nil {
-					return nil, nil, fmt.Errorf("pinging: %w", runErr)
+				msg, err := stderr()
+				if err != nil {
+					return nil, nil, fmt.Errorf("pinging: %w", err)
 				}
-				msg := strings.TrimSpace(string(stderr))
+				msg = strings.TrimSpace(msg)
 				if msg == "" {
 					msg = "the ping script ended early"
 				}
@@ -390,4 +371,41 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		}
 	}
 	return got, problems, nil
+}
+
+// startPings starts the ping script, whose stdout is read as it comes. stderr
+// is what the script printed there once out has ended (or why it could not
+// run); stop ends the reading. On a session of its own (Pipe), stop closes
+// the session. Through the host's one shell, the script runs as Stream's
+// command and is not cut short by stop, nor when ctx ends (killing it would
+// cost the host a session of its own): what pings are left end within their
+// -W.
+func startPings(ctx context.Context, c *transport.Client, script string) (out io.Reader, stderr func() (string, error), stop func(), err error) {
+	if !c.OneShell() {
+		conn, err := c.Pipe(ctx, script)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		// The session's stdin is not read; closing it tells the shell nothing.
+		return conn, func() (string, error) { return conn.Stderr(), nil }, func() { conn.Close() }, nil
+	}
+	pr, pw := io.Pipe()
+	var msg string
+	var runErr error
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		res, err := c.Stream(context.WithoutCancel(ctx), script, nil, pw)
+		var exit *transport.ExitError
+		switch {
+		case errors.As(err, &exit):
+			msg = exit.Stderr
+		case err != nil:
+			runErr = err
+		default:
+			msg = string(res.Stderr)
+		}
+		pw.Close()
+	}()
+	return pr, func() (string, error) { <-ended; return msg, runErr }, func() { pr.Close() }, nil
 }

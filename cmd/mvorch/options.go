@@ -58,8 +58,9 @@ func parseCommon(c *cli.Context) (*common, error) {
 		AskBecomePass:     c.Bool("ask-become-pass"),
 		SSHConfig:         c.String("ssh-config"),
 		Warn:              c.App.ErrWriter,
-		// MVORCH_ONE_SHELL=0 runs each command on an SSH session of its own.
-		OneShell: os.Getenv("MVORCH_ONE_SHELL") != "0",
+		// MVORCH_ONE_SHELL=1 runs every command through one shell per
+		// host (off by default until it meets issue 21's goals).
+		OneShell: os.Getenv("MVORCH_ONE_SHELL") == "1",
 	}
 	verbose := 0
 	for _, x := range c.Lineage() { // -v before the command counts too

@@ -315,6 +315,9 @@ func (rs *remoteShell) frame() (string, []int, error) {
 	return fields[0], nums, nil
 }
 
+// OneShell says whether commands go through one shell (Config.OneShell).
+func (c *Client) OneShell() bool { return c.cfg.OneShell }
+
 // WarmShell starts the shell in the background, if commands go through one,
 // so that its start-up (the login shell's, sudo's) overlaps other work, such
 // as taking the lock, instead of delaying the first command.
