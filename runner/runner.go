@@ -41,6 +41,9 @@ type Options struct {
 	SSHConfig string
 	// Warn receives warnings (nil: os.Stderr).
 	Warn io.Writer
+	// OneShell runs every host's commands and file operations through one
+	// long-lived shell per host (transport.Config.OneShell).
+	OneShell bool
 	// AskBecomePass asks for the sudo password once on the terminal;
 	// otherwise MVORCH_BECOME_PASSWORD is used if set, else sudo -n.
 	AskBecomePass bool
@@ -115,6 +118,7 @@ func Connect(ctx context.Context, inv *inventory.Inventory, opts Options) (*Runn
 		if err != nil {
 			return err
 		}
+		c.WarmShell(ctx)
 		if cfg.Become != "" {
 			// sudo is tried once here, so a refusal is one clear error now
 			// rather than a wait inside the lock or a failed step later.
@@ -145,7 +149,7 @@ func (r *Runner) sshConfig(h *inventory.Host) (transport.Config, string, error) 
 		Name: h.Name, Address: h.Address, Port: s.Port, User: s.User,
 		KnownHostsFile: s.KnownHosts, AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
 		ConnectTimeout: r.opts.ConnectTimeout, Passphrases: r.pass,
-		Become: s.Become,
+		Become: s.Become, OneShell: r.opts.OneShell,
 	}
 	if s.Become != "" {
 		cfg.BecomePassword = r.becomePass
@@ -210,6 +214,13 @@ func (r *Runner) warnOnce(msg string) {
 // Close releases the locks and ends every connection.
 func (r *Runner) Close() {
 	r.Unlock()
+	if r.opts.Verbose >= 1 {
+		for _, name := range r.hostNames() {
+			if c := r.clients[name]; c != nil {
+				r.logf("%s: %d ssh sessions", name, c.Sessions())
+			}
+		}
+	}
 	for _, c := range r.clients {
 		c.Close()
 	}

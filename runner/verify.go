@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -397,16 +398,15 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		return got, problems, nil
 	}
 	script = append(script, sh.New("wait"))
-	conn, err := r.clients[host].Pipe(ctx, sh.Script(script...))
+	out, stderr, stop, err := startPings(ctx, r.clients[host], sh.Script(script...))
 	if err != nil {
 		return nil, nil, fmt.Errorf("pinging: %w", err)
 	}
-	defer conn.Close()
-	// The session's stdin is not read; closing it tells the shell nothing.
+	defer stop()
 	start := time.Now()
-	stop := make(chan struct{})
-	defer close(stop)
-	lines := scanLines(conn, stop)
+	done := make(chan struct{})
+	defer close(done)
+	lines := scanLines(out, done)
 	reported, answered, begun := 0, 0, 0
 	began := make([]time.Duration, len(pairs)) // when each ping started
 	seen := make([]bool, len(pairs))
@@ -434,7 +434,11 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 				// The script ended without reporting every ping (a container
 				// gone since its inspect, no ping on the host): those count
 				// as failed, and stderr says why.
-				msg := strings.TrimSpace(conn.Stderr())
+				msg, err := stderr()
+				if err != nil {
+					return nil, nil, fmt.Errorf("pinging: %w", err)
+				}
+				msg = strings.TrimSpace(msg)
 				if msg == "" {
 					msg = "the ping script ended early"
 				}
@@ -468,4 +472,41 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 		}
 	}
 	return got, problems, nil
+}
+
+// startPings starts the ping script, whose stdout is read as it comes. stderr
+// is what the script printed there once out has ended (or why it could not
+// run); stop ends the reading. On a session of its own (Pipe), stop closes
+// the session. Through the host's one shell, the script runs as Stream's
+// command and is not cut short by stop, nor when ctx ends (killing it would
+// cost the host a session of its own): what pings are left end within their
+// -W.
+func startPings(ctx context.Context, c *transport.Client, script string) (out io.Reader, stderr func() (string, error), stop func(), err error) {
+	if !c.OneShell() {
+		conn, err := c.Pipe(ctx, script)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		// The session's stdin is not read; closing it tells the shell nothing.
+		return conn, func() (string, error) { return conn.Stderr(), nil }, func() { conn.Close() }, nil
+	}
+	pr, pw := io.Pipe()
+	var msg string
+	var runErr error
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		res, err := c.Stream(context.WithoutCancel(ctx), script, nil, pw)
+		var exit *transport.ExitError
+		switch {
+		case errors.As(err, &exit):
+			msg = exit.Stderr
+		case err != nil:
+			runErr = err
+		default:
+			msg = string(res.Stderr)
+		}
+		pw.Close()
+	}()
+	return pr, func() (string, error) { <-ended; return msg, runErr }, func() { pr.Close() }, nil
 }

@@ -49,6 +49,11 @@ func (c *Client) fileOps(ctx context.Context) (fileOps, error) {
 	if c.files != nil {
 		return c.files, nil
 	}
+	if c.cfg.OneShell {
+		// Through the shell: no session, no login shell of its own.
+		c.files = execFiles{c}
+		return c.files, nil
+	}
 	sc, err := c.startSFTP(ctx)
 	switch {
 	case errors.Is(err, errNoSFTP):

@@ -23,6 +23,12 @@ type execFiles struct{ c *Client }
 const missingStatus = 44
 
 func (f execFiles) name() string {
+	if f.c.cfg.OneShell && f.c.cfg.Become != "" {
+		return "the host's one shell via sudo"
+	}
+	if f.c.cfg.OneShell {
+		return "the host's one shell"
+	}
 	if f.c.cfg.Become != "" {
 		return "exec via sudo (no SFTP)"
 	}

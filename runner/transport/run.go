@@ -83,6 +83,26 @@ func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Wr
 	if strings.IndexByte(cmd, 0) >= 0 {
 		return Result{}, fmt.Errorf("running %q on %s: command contains a NUL byte", firstLine(cmd, 100), c.cfg.Name)
 	}
+	var res Result
+	var err error
+	if c.cfg.OneShell {
+		res, err = c.shellRun(ctx, cmd, stdin, tee)
+	} else {
+		res, err = c.becomeRun(ctx, cmd, stdin, tee)
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		exit.Cmd = cmd // what was asked for, not the sudo wrapping
+		err = c.becomeError(err)
+	} else if err != nil && !errors.Is(err, ErrBecome) {
+		// sudo's refusal to start the host's shell says it all already.
+		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
+	}
+	return res, err
+}
+
+// becomeRun runs cmd on a session of its own, through sudo with become.
+func (c *Client) becomeRun(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
 	wrapped, prefix, err := c.become(cmd)
 	if err != nil {
 		return Result{}, err
@@ -90,15 +110,7 @@ func (c *Client) Stream(ctx context.Context, cmd string, stdin []byte, tee io.Wr
 	if prefix != nil {
 		stdin = append(prefix, stdin...)
 	}
-	res, err := c.run(ctx, wrapped, stdin, tee)
-	var exit *ExitError
-	if errors.As(err, &exit) {
-		exit.Cmd = cmd // what was asked for, not the sudo wrapping
-		err = c.becomeError(err)
-	} else if err != nil {
-		err = fmt.Errorf("running %q on %s: %w", firstLine(cmd, 100), c.cfg.Name, err)
-	}
-	return res, err
+	return c.run(ctx, wrapped, stdin, tee)
 }
 
 func (c *Client) run(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
@@ -172,6 +184,7 @@ func (c *Client) acquireSession(ctx context.Context) (release func(), err error)
 	}
 	select {
 	case c.sessions <- struct{}{}:
+		c.opened.Add(1)
 		return func() { <-c.sessions }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

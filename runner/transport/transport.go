@@ -39,6 +39,11 @@ type Config struct {
 	Become         string
 	BecomePassword *BecomePassword
 
+	// OneShell runs every command (Run) and file operation through one
+	// long-lived shell per connection (see shell.go), so that the host's
+	// login shell and sudo start once, not once per command.
+	OneShell bool
+
 	// Passphrases, when set, is shared by the Dials of one command so that
 	// an encrypted identity file is asked for once, not once per host.
 	// Nil: each Dial asks on its own terminal, if there is one.
@@ -98,6 +103,14 @@ type Client struct {
 	addr     string // host:port as dialled
 	conn     *ssh.Client
 	sessions chan struct{} // semaphore: a token per open session
+	opened   atomic.Int64  // sessions opened so far
+
+	// shellTurn is held by the command the shell runs (a one-token
+	// semaphore); shell is the running shell, nil before the first
+	// command or after it broke.
+	shellTurn chan struct{}
+	shellMu   sync.Mutex
+	shell     *remoteShell
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -159,6 +172,7 @@ func dialWith(ctx context.Context, cfg Config, dialTCP tcpDialer) (*Client, erro
 		addr:         addr,
 		conn:         conn,
 		sessions:     make(chan struct{}, cfg.MaxSessions),
+		shellTurn:    make(chan struct{}, 1),
 		addedHostKey: hk.added,
 	}
 	kctx, cancel := context.WithCancel(context.Background())
@@ -305,6 +319,7 @@ func (c *Client) Close() error {
 		if err := c.conn.Close(); !errors.Is(err, net.ErrClosed) {
 			c.closeErr = err // a connection already lost is closed, not an error
 		}
+		c.closeShell()
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()
@@ -313,6 +328,10 @@ func (c *Client) Close() error {
 	})
 	return c.closeErr
 }
+
+// Sessions is the number of SSH sessions opened on this connection so far
+// (each costs the host an sshd fork and a run of the user's login shell).
+func (c *Client) Sessions() int { return int(c.opened.Load()) }
 
 // Err says why the connection died, or nil while it is up.
 func (c *Client) Err() error { return c.lostErr() }

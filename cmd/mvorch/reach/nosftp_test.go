@@ -11,7 +11,9 @@ import (
 // (TestMain). The article's 4.2 runs end to end all the same, its files
 // written over exec sessions: as root and as the sudo user deploy, a second
 // run changes nothing and rollback --all restores the hosts' snapshots;
-// -v says which transfer each host used.
+// -v says which transfer each host used: SFTP where the host serves it,
+// else exec sessions; with one shell per host (MVORCH_ONE_SHELL=1) both
+// hosts' files go through it, SFTP or not.
 func TestLabNoSFTP(t *testing.T) {
 	lab := labtest.Get(t)
 	// The knob works: real ssh is refused the subsystem on docker02 only.
@@ -23,12 +25,16 @@ func TestLabNoSFTP(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, inv          string
+		oneShell           string // MVORCH_ONE_SHELL
 		docker01, docker02 string // the transfers -v must name
 	}{
-		{"root", lab.Inventory(), "sftp", "exec (no SFTP)"},
-		{"deploy with sudo", asUser(t, lab, "deploy"), "sftp via sudo", "exec via sudo (no SFTP)"},
+		{"root", lab.Inventory(), "", "sftp", "exec (no SFTP)"},
+		{"deploy with sudo", asUser(t, lab, "deploy"), "", "sftp via sudo", "exec via sudo (no SFTP)"},
+		{"root, one shell", lab.Inventory(), "1", "the host's one shell", "the host's one shell"},
+		{"deploy with sudo, one shell", asUser(t, lab, "deploy"), "1", "the host's one shell via sudo", "the host's one shell via sudo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MVORCH_ONE_SHELL", tc.oneShell)
 			before := lab.Snapshots(t)
 			r := must(t, lab, "run", "-v", tc.inv)
 			if !strings.Contains(r.Stdout, "Verify: all 12 pairs as expected.") {
