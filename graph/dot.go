@@ -46,6 +46,9 @@ func WriteDOT(w io.Writer, t *Topology) error {
 		for _, v := range h.VLANs {
 			p("    %s -> %s [label=%s];\n", q(nicID(h, h.Parent)), q(nicID(h, v.Name)), q("VLAN "+strconv.Itoa(v.ID)))
 		}
+		for _, sh := range h.Shims {
+			p("    %s [label=%s, shape=note, color=%s];\n", q(shimID(h, sh)), q(strings.Replace(sh.Describe(), " "+sh.Iface+" ", "\n"+sh.Iface+"\n", 1)), q(t.Networks[sh.Net].Color))
+		}
 		p("  }\n")
 	}
 	p("\n  // macvlan networks: one layer-2 segment each, across the hosts they are on\n")
@@ -61,6 +64,16 @@ func WriteDOT(w io.Writer, t *Topology) error {
 			for _, ci := range a.Containers {
 				p("  %s -> %s [color=%s];\n", q(netID(n)), q(containerID(&t.Containers[ci])), q(n.Color))
 			}
+		}
+	}
+	for i := range t.Hosts {
+		h := &t.Hosts[i]
+		for _, sh := range h.Shims {
+			n := &t.Networks[sh.Net]
+			p("  %s -> %s [color=%s, style=dashed];\n", q(shimID(h, sh)), q(netID(n)), q(n.Color))
+		}
+		for _, pr := range routedPairs(h) {
+			p("  %s -> %s [label=%s, color=\"#555555\", style=bold, constraint=false];\n", q("network/"+pr[0]), q("network/"+pr[1]), q("routed by "+h.Name))
 		}
 	}
 	if t.Registry != nil {
@@ -141,3 +154,6 @@ func tint(color string) string {
 	mix := func(shift uint) uint64 { c := (v >> shift) & 0xff; return c + (255-c)*85/100 }
 	return fmt.Sprintf("#%02x%02x%02x", mix(16), mix(8), mix(0))
 }
+
+// shimID is the node of a host's shim.
+func shimID(h *Host, sh Shim) string { return h.Name + "/shim/" + sh.Iface }

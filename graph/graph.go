@@ -62,12 +62,32 @@ type Host struct {
 	VLANs []VLANIface
 	// Attach are the macvlan networks created on the host, in [[network]] order.
 	Attach []Attach
-	// Host-access shims (issue 13: host_access on [[network]]) and the
-	// router's interfaces (issue 14: [[router]]) belong here once the
-	// inventory model has them: a shim is one more address on the host per
-	// network, drawn as a row of that network's section; a router is a host
-	// whose sections carry the networks' gateway addresses, with a line
-	// between the networks it forwards between.
+	// Shims are the host's own macvlan interfaces on networks: its
+	// host_access address, or the gateway address where it routes the
+	// network ([[router]]), in [[network]] order.
+	Shims []Shim
+	// Routes are the networks the host forwards between ([[router]]), in
+	// [[network]] order; nil where it routes nothing.
+	Routes []string
+}
+
+// Shim is a host's own macvlan interface on a network.
+type Shim struct {
+	Net    int    // index in Topology.Networks
+	Iface  string // mv-ens33.10
+	Addr   netip.Addr
+	Router bool // the network's gateway, held by its router; else host access
+	// Attached: the network is also created on the host (a docker host);
+	// a plain router host has the shim only.
+	Attached bool
+}
+
+// Describe is how a shim is written in a picture.
+func (s Shim) Describe() string {
+	if s.Router {
+		return "router " + s.Iface + " gw " + s.Addr.String()
+	}
+	return "host access " + s.Iface + " " + s.Addr.String()
 }
 
 // VLANIface is a VLAN sub-interface of a host.
@@ -216,7 +236,48 @@ func (t *Topology) host(inv *inventory.Inventory, h *inventory.Host) Host {
 		}
 		hv.Attach = append(hv.Attach, a)
 	}
+	for i := range inv.Networks {
+		n := &inv.Networks[i]
+		sh := Shim{Net: i, Iface: inventory.ShimName(inv.NetworkParent(n, h))}
+		if addr, ok := n.Access(h.Name); ok {
+			sh.Addr = addr
+		} else if r, ok := inv.RouterOf(n.Name); ok && r.Host == h.Name {
+			sh.Addr, sh.Router = n.Gateway, true
+		} else {
+			continue
+		}
+		for _, a := range hv.Attach {
+			sh.Attached = sh.Attached || a.Net == i
+		}
+		hv.Shims = append(hv.Shims, sh)
+	}
+	for _, n := range inv.RoutedOn(h.Name) {
+		hv.Routes = append(hv.Routes, n.Name)
+	}
 	return hv
+}
+
+// routedPairs are the pairs of networks the host forwards between, each
+// once, in [[network]] order.
+func routedPairs(h *Host) [][2]string {
+	var out [][2]string
+	for i, a := range h.Routes {
+		for _, b := range h.Routes[i+1:] {
+			out = append(out, [2]string{a, b})
+		}
+	}
+	return out
+}
+
+// shimsOn lists the host's shims on network net.
+func (h *Host) shimsOn(net int) []Shim {
+	var out []Shim
+	for _, s := range h.Shims {
+		if s.Net == net {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // hostContainers lists the indexes of the containers on host h, in the

@@ -44,6 +44,9 @@ func WriteMermaid(w io.Writer, t *Topology) error {
 			c := &t.Containers[ci]
 			p("    c%d[%s]\n", ci, mmLabel(c.Name, c.IP.String()))
 		}
+		for si, sh := range h.Shims {
+			p("    %s[/%s/]\n", shimMID(hi, si), mmLabel(sh.Describe()))
+		}
 		indent = "    "
 		for _, v := range h.VLANs {
 			link(hid+"_nic", `---|"VLAN `+strconv.Itoa(v.ID)+`"|`, vlanMID(hi, v.ID), "")
@@ -66,6 +69,15 @@ func WriteMermaid(w io.Writer, t *Topology) error {
 			for _, ci := range a.Containers {
 				link("n"+strconv.Itoa(a.Net), "---", "c"+strconv.Itoa(ci), "stroke:"+n.Color+",stroke-width:2px")
 			}
+		}
+	}
+	for hi := range t.Hosts {
+		for si, sh := range t.Hosts[hi].Shims {
+			n := &t.Networks[sh.Net]
+			link(shimMID(hi, si), "-.-", "n"+strconv.Itoa(sh.Net), "stroke:"+n.Color)
+		}
+		for _, pr := range routedPairs(&t.Hosts[hi]) {
+			link(netMID(t, pr[0]), "==>|\"routed by "+t.Hosts[hi].Name+"\"|", netMID(t, pr[1]), "stroke:#555555")
 		}
 	}
 	if t.Registry != nil {
@@ -112,6 +124,18 @@ func WriteMermaid(w io.Writer, t *Topology) error {
 }
 
 func vlanMID(host, vlan int) string { return fmt.Sprintf("h%d_v%d", host, vlan) }
+
+func shimMID(host, shim int) string { return fmt.Sprintf("h%d_s%d", host, shim) }
+
+// netMID is the node of the named network.
+func netMID(t *Topology, name string) string {
+	for i := range t.Networks {
+		if t.Networks[i].Name == name {
+			return "n" + strconv.Itoa(i)
+		}
+	}
+	return ""
+}
 
 // mmLabel is a quoted Mermaid label of lines; names are validated (no
 // quotes), but a quote would end the label, so it is written as an entity.

@@ -191,9 +191,9 @@ func (l *layout) hostRows(h *Host) []boxRow {
 			via += " " + a.ParentAddr.String()
 		}
 		rows = append(rows, boxRow{kind: rowVia, text: via, net: a.Net})
-		// A host_access shim on this network (issue 13) is a row here,
-		// "shim <address>", like rowVia; a router's gateway address
-		// (issue 14) likewise. See Host in graph.go.
+		for _, sh := range h.shimsOn(a.Net) {
+			rows = append(rows, boxRow{kind: rowVia, text: sh.Describe(), net: a.Net})
+		}
 		for _, ci := range a.Containers {
 			c := &t.Containers[ci]
 			r := boxRow{kind: rowContainer, text: c.Name, right: c.IP.String(), net: a.Net, container: ci}
@@ -202,6 +202,14 @@ func (l *layout) hostRows(h *Host) []boxRow {
 			}
 			rows = append(rows, r)
 		}
+	}
+	for _, sh := range h.Shims {
+		if !sh.Attached { // a plain router: the network is not created here
+			rows = append(rows, boxRow{kind: rowVia, text: t.Networks[sh.Net].Name + ": " + sh.Describe(), net: sh.Net})
+		}
+	}
+	if len(h.Routes) > 0 {
+		rows = append(rows, boxRow{kind: rowTrust, text: "forwards " + strings.Join(h.Routes, " <-> ")})
 	}
 	for _, v := range h.VLANs {
 		if !v.Used {

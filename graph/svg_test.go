@@ -58,9 +58,10 @@ func manyHosts(t *testing.T, n int) *inventory.Inventory {
 func svgCases(t *testing.T) map[string]*Topology {
 	t.Helper()
 	cases := map[string]*Topology{
-		"article-4.2":        load(t, article42, ""),
-		"article-4.1":        load(t, article41, ""),
-		"article-4.2-verify": load(t, article42, failLeak42),
+		"article-4.2":               load(t, article42, ""),
+		"article-4.1":               load(t, article41, ""),
+		"article-4.2-verify":        load(t, article42, failLeak42),
+		"article-4.2-access-router": article42AccessRouter(t),
 	}
 	for _, n := range []int{2, 50} {
 		top, err := Build(manyHosts(t, n), nil)
