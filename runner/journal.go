@@ -53,10 +53,18 @@ func (j *journal) line(rec steps.Record) string {
 	return string(b)
 }
 
-// appendCmd is the shell text that appends lines durably.
+// appendCmd is the shell text that appends lines durably. The journal
+// holds the former content of every file mvorch replaced (a NetworkManager
+// profile or daemon.json can hold secrets), so its directory is root's only
+// (0700) and the file 0600: made so under umask 077, and put right on every
+// write for a journal an older mvorch left readable by every local user.
 func appendCmd(lines []string) sh.Command {
-	return sh.New("mkdir", "-p", steps.JournalDir).Raw("&&").
-		Arg("printf", "%s\\n").Arg(lines...).Raw(">>").Arg(steps.JournalFile).Raw("&& sync")
+	return sh.Join(sh.New("umask", "077"),
+		sh.New("mkdir", "-p", steps.JournalDir),
+		sh.New("chmod", "700", steps.JournalDir),
+		sh.New("printf", "%s\\n").Arg(lines...).Raw(">>").Arg(steps.JournalFile),
+		sh.New("chmod", "600", steps.JournalFile),
+		sh.New("sync"))
 }
 
 // begin records a change (and any pending done records) before it is made.
