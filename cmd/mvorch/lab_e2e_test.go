@@ -108,6 +108,12 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 	if len(out.Verify.Pairs) != 12 {
 		t.Errorf("verify pairs: %d, want 12", len(out.Verify.Pairs))
 	}
+	// The journal keeps copies of replaced files: root's only.
+	for _, h := range lab.Hosts {
+		if got := strings.Fields(lab.MustExec(t, h.Name, "stat -c %a /var/lib/mvorch /var/lib/mvorch/journal.jsonl")); strings.Join(got, " ") != "700 600" {
+			t.Errorf("%s: journal directory and file modes %v, want 700 600", h.Name, got)
+		}
+	}
 	// Independently of mvorch's own verify: real pings between containers.
 	if r := lab.Exec(t, "docker01", "docker exec bbox10 ping -c1 -W2 203.0.113.131"); r.Code != 0 {
 		t.Errorf("bbox10 (docker01) -> bbox11 (docker02), same VLAN: %+v", r)
