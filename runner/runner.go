@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/mvorch/mvorch/inventory"
@@ -320,8 +321,23 @@ func becomePassword(ask bool) *transport.BecomePassword {
 			return nil, fmt.Errorf("--ask-become-pass needs a terminal (or set MVORCH_BECOME_PASSWORD): %w", err)
 		}
 		defer tty.Close()
+		// Echo goes off before the prompt is shown: a person (or a script)
+		// who types as soon as the prompt appears must not see the password
+		// echoed. term.ReadPassword alone prints nothing, so the prompt
+		// would come while echo is still on.
+		fd := int(tty.Fd())
+		was, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		if err != nil {
+			return nil, fmt.Errorf("--ask-become-pass: reading the terminal's settings: %w", err)
+		}
+		quiet := *was
+		quiet.Lflag &^= unix.ECHO
+		if err := unix.IoctlSetTermios(fd, unix.TCSETS, &quiet); err != nil {
+			return nil, fmt.Errorf("--ask-become-pass: turning echo off: %w", err)
+		}
+		defer unix.IoctlSetTermios(fd, unix.TCSETS, was)
 		fmt.Fprint(tty, "sudo password: ")
-		pw, err := term.ReadPassword(int(tty.Fd()))
+		pw, err := term.ReadPassword(fd)
 		fmt.Fprintln(tty)
 		return pw, err
 	})
