@@ -62,12 +62,6 @@ func planShims(c *Context, step Step, kind string, want []Shim) ([]*Change, erro
 	return out, nil
 }
 
-// PlanShim plans a shim on the context's host, made now and at every boot:
-// the piece a router's interfaces can be made of as well.
-func PlanShim(c *Context, step Step, shim Shim) (*Change, error) {
-	return planShim(c, step, c.backend(), shim)
-}
-
 func planShim(c *Context, step Step, b NetBackend, shim Shim) (*Change, error) {
 	r := b.Shim(shim)
 	link := c.Facts.Links[shim.Name]

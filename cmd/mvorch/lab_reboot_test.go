@@ -41,21 +41,17 @@ func verifyJSON(t *testing.T, lab *labtest.Lab, inv string) (verifyOut, labtest.
 	return v, r
 }
 
-// settle waits until verify passes: after a reboot, docker is active before
-// its containers have all started again (restart policies act a moment later).
+// settle waits until verify passes (labtest.VerifyUntilOK: after a reboot,
+// docker is active before its containers have all started again) and
+// returns its report.
 func settle(t *testing.T, lab *labtest.Lab, inv string) verifyOut {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		v, r := verifyJSON(t, lab, inv)
-		if r.Code == 0 && v.OK {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("verify after the reboots: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
-		}
-		time.Sleep(2 * time.Second)
+	var v verifyOut
+	r := lab.VerifyUntilOK(t, inv, "the reboots", 60*time.Second)
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+		t.Fatalf("verify json: %v\n%s", err, r.Stdout)
 	}
+	return v
 }
 
 // rebootBoth reboots docker01 cleanly and cuts docker02's power.
