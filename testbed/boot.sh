@@ -9,8 +9,11 @@
 #
 # Before every boot it takes from the network namespace what a real reboot
 # loses: links other than lo and ens33, flags such as promisc, addresses and
-# routes (ens33 gets its lab address again, as a DHCP lease or a boot-time
-# ifcfg-ens33 would give it), iptables rules and forwarding. What the host keeps
+# routes, iptables rules and forwarding. ens33 goes down and up, so the kernel
+# gives it a fresh IPv6 link-local address, as at a real boot. On an rhel7 host
+# it gets its lab address again (standing in for RHEL 7's early boot, which
+# brings up ifcfg-ens33 before sshd); on rhel10 and ubuntu hosts the host's own
+# NetworkManager or systemd-networkd gives it, from the host's configuration. What the host keeps
 # is its disk: /etc, /var, /usr/lib/systemd/system and /var/lib/docker (the
 # overlays' upper directories and plain directories under the lab's directory).
 #
@@ -18,6 +21,7 @@
 set -uo pipefail
 LAB=$1 NAME=$2 ADDR=$3
 H=$LAB/hosts/$NAME
+FLAVOR=$(cat "$H/flavor" 2>/dev/null || echo rhel7)
 exec >>"$H/boot.log" 2>&1
 echo "power on $NAME $ADDR ($(date -u +%T))"
 
@@ -32,10 +36,11 @@ reset_network() {
 	for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
 		case "$l" in lo|ens33) ;; *) ip link del "$l" 2>/dev/null ;; esac
 	done
+	ip link set ens33 down
 	ip link set ens33 promisc off allmulticast off
 	ip addr flush dev ens33
-	ip addr add "$ADDR/24" dev ens33
 	ip link set ens33 up
+	if [ "$FLAVOR" = rhel7 ]; then ip addr add "$ADDR/24" dev ens33; fi
 	local t
 	for t in filter nat mangle raw; do
 		iptables -t "$t" -F 2>/dev/null; iptables -t "$t" -X 2>/dev/null

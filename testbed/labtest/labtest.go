@@ -41,6 +41,8 @@ const (
 type Host struct {
 	Name string
 	Addr string
+	// Flavor is the kind of host: "rhel7", "rhel10" or "ubuntu".
+	Flavor string
 }
 
 // Lab is a running lab, as seen from inside its controller namespace.
@@ -68,6 +70,10 @@ type Options struct {
 	Bastion bool
 	// NoSFTP names hosts whose sshd serves no SFTP (MVLAB_NO_SFTP).
 	NoSFTP []string
+	// Flavors are the hosts' flavours in order, the last repeating
+	// (`testbed/lab up N --flavor ...`): "rhel7" (the default), "rhel10",
+	// "ubuntu".
+	Flavors []string
 }
 
 // Main runs the tests of a package against a lab of n hosts. It never returns.
@@ -94,7 +100,7 @@ func MainWith(m *testing.M, o Options) {
 		os.Exit(m.Run())
 	}
 	o.setLabEnv()
-	os.Exit(runOutside(n, o.Bastion))
+	os.Exit(runOutside(n, o))
 }
 
 // unavailable says why this machine cannot run a lab, or "" when it can.
@@ -163,7 +169,7 @@ func labName(root string) string {
 	return "mvlab-" + s
 }
 
-func runOutside(n int, bastion bool) int {
+func runOutside(n int, o Options) int {
 	root, err := ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "labtest:", err)
@@ -180,7 +186,7 @@ func runOutside(n int, bastion bool) int {
 	}
 	defer unlock()
 	env := append(os.Environ(), envName+"="+name, envDir+"="+dir)
-	if bastion {
+	if o.Bastion {
 		env = append(env, "MVLAB_BASTION=1")
 	}
 	lab := func(args ...string) error {
@@ -202,7 +208,11 @@ func runOutside(n int, bastion bool) int {
 	defer os.RemoveAll(filepath.Dir(bin))
 
 	start := time.Now()
-	if err := lab("up", fmt.Sprint(n)); err != nil {
+	up := []string{"up", fmt.Sprint(n)}
+	if len(o.Flavors) > 0 {
+		up = append(up, "--flavor", strings.Join(o.Flavors, ","))
+	}
+	if err := lab(up...); err != nil {
 		fmt.Fprintf(os.Stderr, "labtest: lab up %d failed: %v\n", n, err)
 		return 1
 	}
@@ -288,7 +298,12 @@ func runInside(m *testing.M) int {
 	for _, line := range strings.Split(strings.TrimSpace(string(list)), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 2 {
-			l.Hosts = append(l.Hosts, Host{Name: f[0], Addr: f[1]})
+			flavor, err := os.ReadFile(filepath.Join(l.Dir, "hosts", f[0], "flavor"))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "labtest:", err)
+				return 1
+			}
+			l.Hosts = append(l.Hosts, Host{Name: f[0], Addr: f[1], Flavor: strings.TrimSpace(string(flavor))})
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(l.Dir, "bastion")); err == nil {

@@ -15,12 +15,13 @@ const snapshotScript = `export LC_ALL=C
 echo "## files"
 for f in /etc/sysconfig/network-scripts/* /etc/modules-load.d/* /usr/lib/systemd/system/docker.service \
   /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/* /etc/docker/daemon.json \
-  /etc/systemd/system/mvorch-* /etc/sysctl.d/*; do
+  /etc/systemd/system/mvorch-* /etc/sysctl.d/* /etc/NetworkManager/system-connections/* /etc/netplan/* \
+  /etc/systemd/network/* /etc/systemd/network/*.d/*; do
   [ -f "$f" ] && echo "$(sha256sum < "$f" | cut -c1-16) $(stat -c %a "$f") $f"
 done
 echo "## dirs"
 for d in /etc/modules-load.d /etc/systemd/system/docker.service.d /etc/docker /etc/sysconfig/network-scripts \
-  /etc/systemd/system/docker.service.wants; do
+  /etc/systemd/system/docker.service.wants /etc/systemd/network /etc/systemd/network/*.d; do
   [ -d "$d" ] && echo "$d"
 done
 echo "## unit links"
@@ -44,6 +45,12 @@ echo "## firewall"
 # the policies, the chains, and the rules of FORWARD, DOCKER-USER and
 # mvorch's chain, without counters: the same state prints the same text.
 iptables -w -S 2>/dev/null | grep -E '^-(P|N) |^-A (FORWARD|DOCKER-USER|MVORCH-[A-Z]+) ' | sort
+echo "## networkmanager profiles"
+# the profiles NetworkManager has loaded (on rhel10 hosts): a file removed
+# but still loaded, or loaded twice, differs here.
+if systemctl is-active -q NetworkManager 2>/dev/null; then
+  nmcli -t -f NAME,TYPE,FILENAME connection show | sort
+fi
 echo "## modules"
 test -d /sys/module/8021q && echo 8021q
 echo "## docker"
