@@ -70,3 +70,32 @@ func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
 		t.Errorf("plan of inventory A after rolling back B: exit %d\n%s", r.Code, r.Stdout)
 	}
 }
+
+// rollback undoes the fleet's last run: on a host that run left alone it
+// undoes nothing, rather than that host's own last run (an older one). A
+// second rollback then undoes the older run everywhere.
+func TestLabRollbackUndoesOnlyTheFleetsLastRun(t *testing.T) {
+	lab := labtest.Get(t)
+	base := lab.Inventory()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { lab.Reset(t, base, before) })
+	lab.MustRunJSON(t, base)
+	afterA := lab.Snapshots(t)
+
+	// Run B changes docker01 only: one more container there.
+	onlyOne := labtest.Variant(t, base, "[[container]]\nname = \"bbox10\"",
+		"[[container]]\nname = \"bbox12\"\nhost = \"docker01\"\nnetwork = \"mac_net10\"\nip = \"203.0.113.140\"\nimage = \"busybox:v1\"\n\n[[container]]\nname = \"bbox10\"")
+	out := lab.MustRunJSON(t, "--no-verify", onlyOne)
+	if out.Summary.Added != 1 || out.Summary.Changed != 0 || out.Summary.Removed != 0 {
+		t.Fatalf("run B: %+v, want one container added", out.Summary)
+	}
+
+	r := lab.MustMvorch(t, "rollback", "--yes", onlyOne)
+	if strings.Contains(r.Stdout, "docker02") {
+		t.Errorf("rollback of run B touched docker02, which run B left alone:\n%s", r.Stdout)
+	}
+	labtest.SameSnapshots(t, "rollback of run B (docker02 untouched by B)", afterA, lab.Snapshots(t))
+
+	lab.MustMvorch(t, "rollback", "--yes", base)
+	labtest.SameSnapshots(t, "a second rollback (run A)", before, lab.Snapshots(t))
+}
