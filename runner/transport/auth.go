@@ -28,8 +28,8 @@ type authenticator struct {
 	// in place of an identity file holding the same key, as ssh does.
 	heldBack []ssh.Signer
 	signers  []ssh.Signer
-	offered   []string // descriptions of signers, for AuthError
-	skipped   []string // identities that could not be offered, and why
+	offered  []string // descriptions of signers, for AuthError
+	skipped  []string // identities that could not be offered, and why
 
 	// pause lifts the handshake deadline while a passphrase is asked for
 	// (or another Dial's prompt for the same file is awaited), and returns
