@@ -91,6 +91,10 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 			undo = append(undo, Op{Kind: OpWrite, Path: f.Path, Data: old.Data, Mode: old.Mode})
 		} else {
 			undo = append(undo, Op{Kind: OpRemove, Path: f.Path})
+			if dir := path.Dir(f.Path); c.makesDir(dir) {
+				undo = append(undo, rmdirIfEmpty(dir))
+				c.Facts.Dirs[dir] = true
+			}
 		}
 		c.Facts.Files[f.Path] = &File{Data: f.Data, Mode: f.Mode}
 	}
@@ -116,16 +120,35 @@ func persistDetail(written bool, enabled []string, start bool, r Rendered) strin
 	if len(enabled) > 0 {
 		parts = append(parts, "enable at boot ("+strings.Join(enabled, ", ")+")")
 	}
-	if start {
+	switch {
+	case start && len(r.Start) > 0:
 		parts = append(parts, commandsText(r.Start))
+	case len(r.Reload) > 0 && (written || len(enabled) > 0):
+		// Nothing to start: what the host's tool is told is the news.
+		parts = append(parts, commandsText(r.Reload))
 	}
 	return strings.Join(parts, ", then ")
+}
+
+// makesDir: a file written into dir creates it (a drop-in directory the host
+// had no file in yet), so the undo removes it again.
+func (c *Context) makesDir(dir string) bool {
+	return c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(hostDirs(c.Host), dir)
 }
 
 // removePersisted plans the removal of a rendering mvorch made earlier: it
 // is stopped, disabled and its files removed; the undo writes them back,
 // enables and starts it again.
 func (c *Context) removePersisted(step Step, target string, r Rendered) *Change {
+	if r.Edit {
+		// The files are the host's own: they are written back without
+		// what mvorch had put in them.
+		ch := c.planPersisted(step, target, r, true, false)
+		if ch != nil {
+			ch.Detail += " (mvorch's setting taken out: no longer in the inventory)"
+		}
+		return ch
+	}
 	ch := c.newChange(step, ActionRemove, target)
 	ch.Do = execs(r.Stop)
 	var diffs []string

@@ -11,13 +11,23 @@ import (
 )
 
 // VLANIfcfg writes the RHEL network-scripts file of each VLAN sub-interface
-// and brings it up (article 4.2, steps 2 and 3: ifcfg-ens33.10, ifup).
+// and brings it up (article 4.2, steps 2 and 3: ifcfg-ens33.10, ifup). On
+// hosts of another network backend (NetworkManager keyfiles, netplan) the
+// same step writes that backend's file and activates it with the host's own
+// tool; its name stays, as plans and journals know it.
 type VLANIfcfg struct{}
 
 func (VLANIfcfg) Name() string  { return "vlan-ifcfg" }
 func (VLANIfcfg) Title() string { return "VLAN sub-interfaces (ifcfg files, ifup)" }
 
 func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
+	b, err := c.backend()
+	if err != nil && hostHasVLAN(c) {
+		return nil, err
+	}
+	if vr, ok := b.(VLANRenderer); ok {
+		return s.planRendered(c, b, vr)
+	}
 	var out []*Change
 	want := map[string]bool{}
 	for i := range c.Inv.VLANs {
@@ -40,6 +50,51 @@ func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
 		}
 	}
 	return append(out, s.removeStale(c, want)...), nil
+}
+
+// planRendered plans the VLANs of a backend that renders them itself. Whether
+// a VLAN is up is judged from the kernel (the link, up, with its address),
+// as for ifcfg, never from the tool's own state.
+func (s VLANIfcfg) planRendered(c *Context, b NetBackend, vr VLANRenderer) ([]*Change, error) {
+	found := b.Found(c.Facts, "vlan")
+	var out []*Change
+	for i := range c.Inv.VLANs {
+		v := &c.Inv.VLANs[i]
+		addr, ok := v.Addr(c.Host.Name)
+		if !ok {
+			continue
+		}
+		iface := c.Inv.Interface(c.Host, v.ID)
+		r, err := vr.VLAN(VLANIface{Name: iface, ID: v.ID, Parent: c.Host.Parent, Addr: addr, Gateway: v.Gateway})
+		if err != nil {
+			return nil, err
+		}
+		delete(found, iface)
+		link := c.Facts.Links[iface]
+		old := c.Facts.Files[r.Files[0].Path]
+		conflict := ""
+		if link != nil && !c.madeUnit(r) {
+			conflict = fmt.Sprintf("interface %s exists on %s but mvorch did not make it", iface, c.Host.Name)
+		} else if old != nil && !isManaged(old.Data) {
+			conflict = fmt.Sprintf("%s exists on %s and was not written by mvorch", r.Files[0].Path, c.Host.Name)
+		}
+		running := link != nil && link.Up && containsStr(link.Addrs, addr.String())
+		ch := c.planPersisted(s, r.Files[0].Path, r, running, true)
+		if ch != nil && conflict != "" {
+			ch.Action = ActionReplace
+			ch.Conflict = conflict
+		}
+		if ch != nil {
+			out = append(out, ch)
+		}
+		c.Facts.Links[iface] = &Link{Name: iface, Up: true, Kind: "vlan", Parent: c.Host.Parent, Addrs: []string{addr.String()}}
+	}
+	for _, iface := range sortedKeys(found) {
+		r := found[iface]
+		out = append(out, c.removePersisted(s, r.Files[0].Path, r))
+		delete(c.Facts.Links, iface)
+	}
+	return out, nil
 }
 
 // Ifcfg is the file the article writes for one VLAN sub-interface.
