@@ -50,6 +50,9 @@ type Rendered struct {
 	// Start brings the thing about now, from Files; Stop undoes Start and
 	// is safe to repeat (the thing already gone is fine).
 	Start, Stop []sh.Command
+	// Says is what Reload and Start do, in words, for the plan ("": the
+	// Start commands as they are).
+	Says string
 	// Edit: Files are the host's own (a NIC's NetworkManager profile) and
 	// only changed by mvorch: taking the thing away writes them as given
 	// here, it never removes them.

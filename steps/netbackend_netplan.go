@@ -88,6 +88,7 @@ func netplanRendered(file, data, iface, addr string) Rendered {
 		Reload: []sh.Command{sh.New("netplan", "generate"), sh.New("networkctl", "reload")},
 		Start:  []sh.Command{sh.New("sh", "-c", wait)},
 		Stop:   []sh.Command{sh.New("ip", "link", "del", "dev", iface).Raw("2>/dev/null || true")},
+		Says:   fmt.Sprintf("netplan generate, networkctl reload, wait up to %d s for %s to have %s", vlanWait, iface, addr),
 	}
 }
 

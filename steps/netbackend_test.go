@@ -367,7 +367,7 @@ func TestNetplanHostPlan(t *testing.T) {
 		"promisc add promisc at boot: ens33  write, then networkctl reload\n",
 		"+++ " + dropIn + "\n",
 		"+[Link]\n+Promiscuous=yes\n",
-		"vlan-ifcfg add /etc/netplan/90-mvorch-ens33.10.yaml  write, then sh -c ",
+		"vlan-ifcfg add /etc/netplan/90-mvorch-ens33.10.yaml  write, then netplan generate, networkctl reload, wait up to 20 s for ens33.10 to have 192.168.10.11/24\n",
 		"+network:\n+  version: 2\n+  vlans:\n+    \"ens33.10\":\n+      id: 10\n+      link: \"ens33\"\n+      addresses:\n+        - \"192.168.10.11/24\"\n+      routes:\n+        - to: default\n+          via: \"192.168.10.2\"\n+          metric: 400\n",
 		"+# Managed by mvorch: host access to mac_net10, macvlan mv-ens33.10 on ens33.10 (netplan cannot describe macvlan)\n",
 		"+After=network-pre.target systemd-networkd.service\n",

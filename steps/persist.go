@@ -45,7 +45,11 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 			return nil
 		}
 		ch := c.newChange(step, ActionChange, target)
-		ch.Detail = "start again from its configuration (" + commandsText(r.Start) + ")"
+		says := r.Says
+		if says == "" {
+			says = commandsText(r.Start)
+		}
+		ch.Detail = "start again from its configuration (" + says + ")"
 		ch.Do = execs(r.Start)
 		return ch
 	}
@@ -121,6 +125,8 @@ func persistDetail(written bool, enabled []string, start bool, r Rendered) strin
 		parts = append(parts, "enable at boot ("+strings.Join(enabled, ", ")+")")
 	}
 	switch {
+	case start && r.Says != "":
+		parts = append(parts, r.Says)
 	case start && len(r.Start) > 0:
 		parts = append(parts, commandsText(r.Start))
 	case len(r.Reload) > 0 && (written || len(enabled) > 0):
