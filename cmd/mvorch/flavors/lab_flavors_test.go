@@ -183,6 +183,7 @@ func pinger(t *testing.T, addr string) (stop func() (sent, lost int)) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	done := make(chan [2]int)
 	go func() {
 		var tx, rx int
@@ -217,6 +218,10 @@ func watchAddr(t *testing.T, lab *labtest.Lab, host, addr string) (stop func() s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		lab.Exec(t, host, "touch /tmp/mvorch-watch-stop; sleep 0.1; rm -f /tmp/mvorch-watch-stop")
+	})
 	time.Sleep(500 * time.Millisecond)
 	return func() string {
 		lab.MustExec(t, host, "touch /tmp/mvorch-watch-stop")
@@ -263,7 +268,7 @@ func TestLabFlavorsParentUndisturbed(t *testing.T) {
 			}
 		}
 	}
-	watch("run", func() { lab.MustRunJSON(t, inv, "--no-verify") })
+	watch("run", func() { lab.MustRunJSON(t, "--no-verify", inv) })
 	watch("rollback --all", func() { lab.MustMvorch(t, "rollback", "--all", "--yes", inv) })
 }
 
