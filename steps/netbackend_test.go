@@ -156,24 +156,20 @@ func TestNetworkManagerHostPlan(t *testing.T) {
 		}
 	}
 	uuid := nmUUID("docker02", "ens33.10")
-	for _, want := range []string{
-		"promisc change promisc at boot: ens33  write, then nmcli connection load " + ens33Profile0600 + "\n",
-		"--- " + ens33Profile0600 + "\n+++ " + ens33Profile0600 + "\n",
-		" [ethernet]\n+" + nmPromiscMark + "\n+accept-all-mac-addresses=1\n \n [ipv4]\n",
-		"vlan-ifcfg add " + NMDir + "/ens33.10.nmconnection  write, then nmcli connection up uuid " + uuid + "\n",
+	containsAll(t, text,
+		"promisc change promisc at boot: ens33  write, then nmcli connection load "+ens33Profile0600+"\n",
+		"--- "+ens33Profile0600+"\n+++ "+ens33Profile0600+"\n",
+		" [ethernet]\n+"+nmPromiscMark+"\n+accept-all-mac-addresses=1\n \n [ipv4]\n",
+		"vlan-ifcfg add "+NMDir+"/ens33.10.nmconnection  write, then nmcli connection up uuid "+uuid+"\n",
 		"+type=vlan\n+interface-name=ens33.10\n+autoconnect=true\n",
 		"+[vlan]\n+id=10\n+parent=ens33\n",
 		"+address1=192.168.10.11/24\n+gateway=192.168.10.2\n+method=manual\n",
-		"+uuid=" + uuid + "\n",
-		"host-access add shim mv-ens33.10 on ens33.10 (172.16.10.251/32)  write, then nmcli connection up uuid " + nmUUID("docker02", "mvorch-shim-ens33.10") + "\n",
+		"+uuid="+uuid+"\n",
+		"host-access add shim mv-ens33.10 on ens33.10 (172.16.10.251/32)  write, then nmcli connection up uuid "+nmUUID("docker02", "mvorch-shim-ens33.10")+"\n",
 		"+type=macvlan\n+interface-name=mv-ens33.10\n",
 		"+[macvlan]\n+mode=2\n+parent=ens33.10\n",
 		"+address1=172.16.10.251/32\n+method=manual\n+never-default=true\n+route1=172.16.10.0/24\n+route1_options=src=172.16.10.251\n",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("docker02's plan lacks %q:\n%s", want, text)
-		}
-	}
+	)
 	// The VLAN's change: load, up; undone by down, removal, load.
 	vlan := changesOf(p, "docker02", "vlan-ifcfg")[0]
 	if got := opsText(vlan.Do); got != "write "+NMDir+"/ens33.10.nmconnection\nexec nmcli connection load "+NMDir+"/ens33.10.nmconnection\nexec nmcli connection up uuid "+uuid+"\n" {
@@ -183,12 +179,7 @@ func TestNetworkManagerHostPlan(t *testing.T) {
 		t.Errorf("undo:\n%s", got)
 	}
 	// The parent's profile comes back byte for byte.
-	var promisc *Change
-	for _, ch := range changesOf(p, "docker02", "promisc") {
-		if ch.Target == "promisc at boot: ens33" {
-			promisc = ch
-		}
-	}
+	promisc := changeTo(p, "docker02", "promisc", "promisc at boot: ens33")
 	if promisc == nil || promisc.Undo[0].Kind != OpWrite || string(promisc.Undo[0].Data) != ens33Profile || promisc.Undo[0].Mode != 0o600 {
 		t.Fatalf("promisc undo %+v", promisc)
 	}
@@ -198,13 +189,7 @@ func TestNetworkManagerHostPlan(t *testing.T) {
 	}
 	// Planned again on what the run leaves: nothing (the facts are the
 	// projected state now).
-	p2, err := Build(inv, facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if chs := networkChanges(p2, "docker02"); len(chs) != 0 {
-		t.Errorf("second plan:\n%s", planText(chs))
-	}
+	replanNothing(t, inv, facts, "docker02")
 	// The same bytes on every run.
 	facts2 := map[string]*Facts{"docker01": okIfcfg("docker01"), "docker02": nmFacts("docker02")}
 	p3, _ := Build(inv, facts2)
@@ -250,15 +235,11 @@ func TestNetworkManagerRemovals(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := planText(networkChanges(p, "docker02"))
-	for _, want := range []string{
-		"promisc change promisc at boot: ens33  write, then nmcli connection load " + ens33Profile0600 + " (mvorch's setting taken out: no longer in the inventory)\n",
-		"-" + nmPromiscMark + "\n-accept-all-mac-addresses=1\n",
-		"vlan-ifcfg remove " + NMDir + "/ens33.20.nmconnection  nmcli connection down uuid " + nmUUID("docker02", "ens33.20"),
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("plan lacks %q:\n%s", want, text)
-		}
-	}
+	containsAll(t, text,
+		"promisc change promisc at boot: ens33  write, then nmcli connection load "+ens33Profile0600+" (mvorch's setting taken out: no longer in the inventory)\n",
+		"-"+nmPromiscMark+"\n-accept-all-mac-addresses=1\n",
+		"vlan-ifcfg remove "+NMDir+"/ens33.20.nmconnection  nmcli connection down uuid "+nmUUID("docker02", "ens33.20"),
+	)
 	if got := string(facts["docker02"].Files[ens33Profile0600].Data); got != ens33Profile {
 		t.Errorf("profile after removal:\n%s", got)
 	}
@@ -363,39 +344,24 @@ func TestNetplanHostPlan(t *testing.T) {
 	chs := networkChanges(p, "docker02")
 	text := planText(chs)
 	dropIn := "/etc/systemd/network/10-netplan-ens33.network.d/mvorch-promisc.conf"
-	for _, want := range []string{
+	containsAll(t, text,
 		"promisc add promisc at boot: ens33  write, then networkctl reload\n",
-		"+++ " + dropIn + "\n",
+		"+++ "+dropIn+"\n",
 		"+[Link]\n+Promiscuous=yes\n",
 		"vlan-ifcfg add /etc/netplan/90-mvorch-ens33.10.yaml  write, then netplan generate, networkctl reload, wait up to 20 s for ens33.10 to have 192.168.10.11/24\n",
 		"+network:\n+  version: 2\n+  vlans:\n+    \"ens33.10\":\n+      id: 10\n+      link: \"ens33\"\n+      addresses:\n+        - \"192.168.10.11/24\"\n+      routes:\n+        - to: default\n+          via: \"192.168.10.2\"\n+          metric: 400\n",
 		"+# Managed by mvorch: host access to mac_net10, macvlan mv-ens33.10 on ens33.10 (netplan cannot describe macvlan)\n",
 		"+After=network-pre.target systemd-networkd.service\n",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("plan lacks %q:\n%s", want, text)
-		}
-	}
+	)
 	vlan := changesOf(p, "docker02", "vlan-ifcfg")[0]
 	if vlan.Do[0].Mode != 0o600 || opsText(vlan.Do[1:3]) != "exec netplan generate\nexec networkctl reload\n" || !strings.Contains(vlan.Do[3].Cmd, "did not get 192.168.10.11/24 from systemd-networkd within 20 s") {
 		t.Errorf("do:\n%s", opsText(vlan.Do))
 	}
-	var promisc *Change
-	for _, ch := range changesOf(p, "docker02", "promisc") {
-		if ch.Target == "promisc at boot: ens33" {
-			promisc = ch
-		}
-	}
+	promisc := changeTo(p, "docker02", "promisc", "promisc at boot: ens33")
 	if got := opsText(promisc.Undo); got != "remove "+dropIn+"\nexec test '!' -d /etc/systemd/network/10-netplan-ens33.network.d || rmdir --ignore-fail-on-non-empty -- /etc/systemd/network/10-netplan-ens33.network.d\nexec networkctl reload\n" {
 		t.Errorf("promisc undo:\n%s", got)
 	}
-	p2, err := Build(inv, facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if chs := networkChanges(p2, "docker02"); len(chs) != 0 {
-		t.Errorf("second plan:\n%s", planText(chs))
-	}
+	replanNothing(t, inv, facts, "docker02")
 }
 
 // netplan's VLANs need their link in netplan: a parent it does not know is
@@ -417,5 +383,38 @@ func TestParseNetTools(t *testing.T) {
 	}
 	if !f.Net.NetplanDir || f.Net.Netplan || f.Net.Ifup || !f.Net.Asked || !f.Net.NetworkManager || f.Net.Networkd || f.Net.NMActive["ens33"] != ens33Profile0600 || len(f.Net.NMActive) != 2 {
 		t.Errorf("%+v", f.Net)
+	}
+}
+
+// containsAll fails the test for each of wants that text lacks.
+func containsAll(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// changeTo is host's change of step to target, or nil.
+func changeTo(p *Plan, host, step, target string) *Change {
+	for _, ch := range changesOf(p, host, step) {
+		if ch.Target == target {
+			return ch
+		}
+	}
+	return nil
+}
+
+// replanNothing plans again on the facts a plan left (the projected state)
+// and fails the test for any network change on host.
+func replanNothing(t *testing.T, inv *inventory.Inventory, facts map[string]*Facts, host string) {
+	t.Helper()
+	p, err := Build(inv, facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chs := networkChanges(p, host); len(chs) != 0 {
+		t.Errorf("second plan:\n%s", planText(chs))
 	}
 }
