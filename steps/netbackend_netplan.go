@@ -99,15 +99,25 @@ func (b netplanBackend) Promisc(nic string) (Rendered, error) {
 	return networkdPromisc(nic, fmt.Sprintf(`%s: promiscuous mode on %s (netplan has no setting for it)
 [Link]
 Promiscuous=yes
-`, ManagedHeader, nic)), nil
+
+# systemd-networkd drops a link's static addresses and adds them again when
+# it reconfigures the link (a reload after its .network changed: netplan adds
+# VLAN= lines for each VLAN); with this it keeps them, and the host's
+# connections through %s go on undisturbed.
+[Network]
+KeepConfiguration=static
+`, ManagedHeader, nic, nic)), nil
 }
 
-// networkdPromisc is the drop-in: reloaded into networkd when it changes;
-// the promisc step's ip(8) has turned the flag on already.
+// networkdPromisc is the drop-in: networkd reloads it when it is written.
+// Taking it away reloads nothing: networkd would reconfigure the NIC without
+// KeepConfiguration= and so drop its addresses for a moment; it reads the
+// files again at its next reload or boot (the promisc step's undo has turned
+// the flag off already).
 func networkdPromisc(nic, data string) Rendered {
 	return Rendered{
-		Files:  []RenderedFile{{Path: networkdDropInDir(nic) + "/" + networkdPromiscConf, Data: []byte(data), Mode: 0o644}},
-		Reload: []sh.Command{sh.New("networkctl", "reload")},
+		Files: []RenderedFile{{Path: networkdDropInDir(nic) + "/" + networkdPromiscConf, Data: []byte(data), Mode: 0o644}},
+		Start: []sh.Command{sh.New("networkctl", "reload")},
 	}
 }
 

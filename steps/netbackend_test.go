@@ -3,11 +3,14 @@ package steps
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mvorch/mvorch/inventory"
+	"github.com/mvorch/mvorch/runner/sh"
 )
 
 // ens33Profile is the NIC's keyfile as RHEL 10's installer (and the lab's
@@ -348,6 +351,7 @@ func TestNetplanHostPlan(t *testing.T) {
 		"promisc add promisc at boot: ens33  write, then networkctl reload\n",
 		"+++ "+dropIn+"\n",
 		"+[Link]\n+Promiscuous=yes\n",
+		"+[Network]\n+KeepConfiguration=static\n",
 		"vlan-ifcfg add /etc/netplan/90-mvorch-ens33.10.yaml  write, then netplan generate, networkctl reload, wait up to 20 s for ens33.10 to have 192.168.10.11/24\n",
 		"+network:\n+  version: 2\n+  vlans:\n+    \"ens33.10\":\n+      id: 10\n+      link: \"ens33\"\n+      addresses:\n+        - \"192.168.10.11/24\"\n+      routes:\n+        - to: default\n+          via: \"192.168.10.2\"\n+          metric: 400\n",
 		"+# Managed by mvorch: host access to mac_net10, macvlan mv-ens33.10 on ens33.10 (netplan cannot describe macvlan)\n",
@@ -358,7 +362,7 @@ func TestNetplanHostPlan(t *testing.T) {
 		t.Errorf("do:\n%s", opsText(vlan.Do))
 	}
 	promisc := changeTo(p, "docker02", "promisc", "promisc at boot: ens33")
-	if got := opsText(promisc.Undo); got != "remove "+dropIn+"\nexec test '!' -d /etc/systemd/network/10-netplan-ens33.network.d || rmdir --ignore-fail-on-non-empty -- /etc/systemd/network/10-netplan-ens33.network.d\nexec networkctl reload\n" {
+	if got := opsText(promisc.Undo); got != "remove "+dropIn+"\nexec test '!' -d /etc/systemd/network/10-netplan-ens33.network.d || rmdir --ignore-fail-on-non-empty -- /etc/systemd/network/10-netplan-ens33.network.d\n" {
 		t.Errorf("promisc undo:\n%s", got)
 	}
 	replanNothing(t, inv, facts, "docker02")
@@ -416,5 +420,57 @@ func replanNothing(t *testing.T, inv *inventory.Inventory, facts map[string]*Fac
 	}
 	if chs := networkChanges(p, host); len(chs) != 0 {
 		t.Errorf("second plan:\n%s", planText(chs))
+	}
+}
+
+// The facts script's part that finds the tools, run by sh with stand-ins
+// for systemctl and nmcli on PATH: a host whose network-scripts and ifup
+// decide it (or one forced to ifcfg) asks no service; others ask systemctl,
+// and nmcli where NetworkManager runs, and $nmp names the parent's profile.
+func TestNetToolsScript(t *testing.T) {
+	bin := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("systemctl", "echo asked >>"+filepath.Join(bin, "log")+"\necho active; echo inactive\n")
+	write("nmcli", "printf 'ens33:/etc/NetworkManager/system-connections/ens 33.nmconnection\\nlo:\\n'\n")
+	cases := []struct {
+		config string
+		ifup   bool
+		asked  bool
+	}{
+		{"auto", true, false}, {"ifcfg", false, false}, {"auto", false, true}, {"networkmanager", true, true},
+	}
+	for _, c := range cases {
+		os.Remove(filepath.Join(bin, "log"))
+		if c.ifup {
+			write("ifup", "")
+		} else {
+			os.Remove(filepath.Join(bin, "ifup"))
+		}
+		h := &inventory.Host{Name: "h", Parent: "ens33", NetworkConfig: c.config}
+		// The directory test is the host's own: stand in for it with one that
+		// always exists, or never does.
+		script := strings.ReplaceAll(netToolsCmd(h), sh.Quote(NetworkScripts), map[bool]string{true: bin, false: "/nonexistent"}[c.ifup])
+		cmd := osexec.Command("sh", "-c", script+"\necho \"nmp=$nmp\"")
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", c.config, err, out)
+		}
+		_, statErr := os.Stat(filepath.Join(bin, "log"))
+		if asked := statErr == nil; asked != c.asked {
+			t.Errorf("%s (ifup %v): systemctl asked %v\n%s", c.config, c.ifup, asked, out)
+		}
+		var f Facts
+		f.parseNetTools(strings.Split(string(out), "\n"))
+		if f.Net.Ifup != c.ifup || f.Net.Asked != c.asked || f.Net.NetworkManager != c.asked || f.Net.Networkd {
+			t.Errorf("%s: %+v\n%s", c.config, f.Net, out)
+		}
+		if c.asked && (!strings.Contains(string(out), "nmp=/etc/NetworkManager/system-connections/ens 33.nmconnection\n") || f.Net.NMActive["ens33"] != "/etc/NetworkManager/system-connections/ens 33.nmconnection") {
+			t.Errorf("%s: the parent's profile not found:\n%s", c.config, out)
+		}
 	}
 }

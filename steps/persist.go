@@ -186,6 +186,9 @@ func (c *Context) removePersisted(step Step, target string, r Rendered) *Change 
 	ch.Undo = append(append(undo, execs(r.Reload)...), execs(r.Start)...)
 	ch.Diff = strings.Join(diffs, "")
 	ch.Detail = fmt.Sprintf("%s, disable, remove (no longer in the inventory)", commandsText(r.Stop))
+	if len(r.Stop) == 0 && len(r.Enable) == 0 {
+		ch.Detail = "remove (no longer in the inventory)"
+	}
 	return ch
 }
 
