@@ -162,7 +162,7 @@ func TestNetworkManagerHostPlan(t *testing.T) {
 	containsAll(t, text,
 		"promisc change promisc at boot: ens33  write, then nmcli connection load "+ens33Profile0600+"\n",
 		"--- "+ens33Profile0600+"\n+++ "+ens33Profile0600+"\n",
-		" [ethernet]\n+"+nmPromiscMark+"\n+accept-all-mac-addresses=1\n \n [ipv4]\n",
+		"@@ -8,2 +8,4 @@\n [ethernet]\n+"+nmPromiscMark+"\n+accept-all-mac-addresses=1\n \nvlan-ifcfg",
 		"vlan-ifcfg add "+NMDir+"/ens33.10.nmconnection  write, then nmcli connection up uuid "+uuid+"\n",
 		"+type=vlan\n+interface-name=ens33.10\n+autoconnect=true\n",
 		"+[vlan]\n+id=10\n+parent=ens33\n",
@@ -472,5 +472,19 @@ func TestNetToolsScript(t *testing.T) {
 		if c.asked && (!strings.Contains(string(out), "nmp=/etc/NetworkManager/system-connections/ens 33.nmconnection\n") || f.Net.NMActive["ens33"] != "/etc/NetworkManager/system-connections/ens 33.nmconnection") {
 			t.Errorf("%s: the parent's profile not found:\n%s", c.config, out)
 		}
+	}
+}
+
+// A plan prints the change to a NIC's profile, not the secrets beside it.
+func TestNetworkManagerPromiscDiffHidesSecrets(t *testing.T) {
+	f := nmFacts("docker02")
+	f.Files[ens33Profile0600].Data = []byte(strings.Replace(ens33Profile, "[ethernet]\n\n", "[ethernet]\n\n[802-1x]\npassword=hunter2\neap=peap;\n\n", 1))
+	p, err := Build(articleInventory(t), map[string]*Facts{"docker01": okIfcfg("docker01"), "docker02": f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := planText(networkChanges(p, "docker02"))
+	if strings.Contains(text, "hunter2") || !strings.Contains(text, "+accept-all-mac-addresses=1\n") {
+		t.Errorf("plan:\n%s", text)
 	}
 }

@@ -32,7 +32,7 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 		if old != nil {
 			from, oldData = f.Path, old.Data
 		}
-		diffs = append(diffs, udiff.Unified(from, f.Path, oldData, f.Data, 3))
+		diffs = append(diffs, udiff.Unified(from, f.Path, oldData, f.Data, diffContext(old)))
 	}
 	var missing []Symlink
 	for _, l := range r.Enable {
@@ -134,6 +134,18 @@ func persistDetail(written bool, enabled []string, start bool, r Rendered) strin
 		parts = append(parts, commandsText(r.Reload))
 	}
 	return strings.Join(parts, ", then ")
+}
+
+// diffContext is how many unchanged lines a diff of a changed file shows
+// around a change: one for a file only root may read (a NetworkManager
+// profile can hold 802.1X passwords and Wi-Fi keys in other sections, which
+// a plan printed on a laptop must not show; mvorch's lines go at the end of
+// their section, before the blank line that ends it).
+func diffContext(old *File) int {
+	if old != nil && old.Mode&0o077 == 0 {
+		return 1
+	}
+	return 3
 }
 
 // makesDir: a file written into dir creates it (a drop-in directory the host
