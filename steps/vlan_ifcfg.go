@@ -36,9 +36,6 @@ func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
 		if !ok {
 			continue
 		}
-		if !c.Facts.NetworkScripts {
-			return nil, fmt.Errorf("%s has no %s: not a RHEL-style host (network-scripts), so mvorch cannot write ifcfg files there; VLAN sub-interfaces need a RHEL/CentOS host with network-scripts installed", c.Host.Name, NetworkScripts)
-		}
 		iface := c.Inv.Interface(c.Host, v.ID)
 		want[iface] = true
 		ch, err := s.planVLAN(c, v, iface, addr.String())

@@ -368,3 +368,32 @@ func TestLabFlavorsRouterPlanOnRHEL10(t *testing.T) {
 		}
 	}
 }
+
+// A backend named in the inventory is taken as it is where its tool is, and
+// is a clear error on the hosts without it, found from their real facts.
+func TestLabFlavorsForcedBackend(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := labtest.Variant(t, lab.Inventory(), "promisc = true\n", "promisc = true\nnetwork_config = \"netplan\"\n")
+	r := lab.RunMvorch(t, "plan", inv)
+	if r.Code != 1 {
+		t.Fatalf("plan with netplan forced on every host: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	for _, want := range []string{
+		`docker01: promisc: network_config = "netplan" but docker01 lacks /etc/netplan`,
+		`docker02: promisc: network_config = "netplan" but docker02 lacks /etc/netplan`,
+	} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("plan's errors lack %q:\n%s", want, r.Stderr)
+		}
+	}
+	if strings.Contains(r.Stderr, "docker03") {
+		t.Errorf("docker03 (ubuntu) failed with netplan forced:\n%s", r.Stderr)
+	}
+	// Per host: docker02 as the NetworkManager host it is, the rest auto.
+	inv = labtest.Variant(t, lab.Inventory(), "address = \"198.51.100.12\"\n", "address = \"198.51.100.12\"\nnetwork_config = \"networkmanager\"\n")
+	for _, b := range planJSON(t, lab, inv).NetworkConfig {
+		if b.Host == "docker02" && (b.Backend != "networkmanager" || b.Why != `network_config = "networkmanager"`) {
+			t.Errorf("docker02: %+v", b)
+		}
+	}
+}
