@@ -30,18 +30,21 @@ type RollbackPlan struct {
 
 // PlanRollback reads every host's journal. With all, every change mvorch
 // ever made and has not undone is listed; otherwise those of the most recent
-// run that has anything left to undo on that host.
+// run that has anything left to undo, on each host it changed. A host that
+// run left alone keeps what older runs made there: undoing its own latest
+// run would take the fleet back to different points on different hosts.
 func (r *Runner) PlanRollback(ctx context.Context, all bool) (*RollbackPlan, error) {
 	if err := r.Gather(ctx); err != nil {
 		return nil, err
 	}
 	rp := &RollbackPlan{Plan: &steps.Plan{}}
+	live := map[string][]*steps.Entry{}
 	for _, h := range r.inv.Hosts {
-		live := steps.Live(steps.ParseJournal(r.facts[h.Name].Journal))
-		if len(live) == 0 {
-			continue
-		}
-		last := live[len(live)-1].Begin.Run
+		live[h.Name] = steps.Live(steps.ParseJournal(r.facts[h.Name].Journal))
+	}
+	last := lastRun(live)
+	for _, h := range r.inv.Hosts {
+		live := live[h.Name]
 		for i := len(live) - 1; i >= 0; i-- {
 			e := live[i]
 			if !all && e.Begin.Run != last {
@@ -52,6 +55,21 @@ func (r *Runner) PlanRollback(ctx context.Context, all bool) (*RollbackPlan, err
 		}
 	}
 	return rp, nil
+}
+
+// lastRun is the most recent run with something left to undo on any host.
+// A run's ID begins with its start time in UTC at a fixed width
+// (20261126T190946.315Z-7592), so IDs sort by time.
+func lastRun(live map[string][]*steps.Entry) string {
+	last := ""
+	for _, entries := range live {
+		for _, e := range entries {
+			if e.Begin.Run > last {
+				last = e.Begin.Run
+			}
+		}
+	}
+	return last
 }
 
 // undoChange shows an undo as a change: the inverse action, and for files a

@@ -188,6 +188,13 @@ func (r *Runner) applySSHConfig(cfg *transport.Config, alias, jump string) (stri
 		cfg.Port = c.Port
 	}
 	cfg.IdentityFiles = append(cfg.IdentityFiles, c.IdentityFiles...)
+	cfg.IdentitiesOnly = c.IdentitiesOnly
+	// --connect-timeout, when given, wins; else ssh_config's ConnectTimeout
+	// (0 there is the system's TCP timeout, which mvorch does not wait for:
+	// its default is kept).
+	if cfg.ConnectTimeout == 0 && c.ConnectTimeout > 0 {
+		cfg.ConnectTimeout = c.ConnectTimeout
+	}
 	if cfg.KnownHostsFile == "" && len(c.UserKnownHostsFiles) > 0 && c.UserKnownHostsFiles[0] != "none" {
 		cfg.KnownHostsFile = c.UserKnownHostsFiles[0]
 	}

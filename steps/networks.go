@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,9 @@ func (s Networks) Plan(c *Context) ([]*Change, error) {
 			return nil, err
 		}
 		if ch != nil {
-			out = append(out, s.dropContainers(c, old)...)
+			drops, foreign := s.dropContainers(c, old)
+			out = append(out, drops...)
+			s.reconnect(c, ch, n, foreign)
 			out = append(out, ch)
 		}
 	}
@@ -164,30 +167,86 @@ func (s Networks) planNetwork(c *Context, n *inventory.Network) (*Change, error)
 	return ch, nil
 }
 
-// dropContainers plans the removal of the containers attached to a network
+// dropContainers plans what becomes of the containers attached to a network
 // about to be removed or replaced, each a change of its own so the plan
-// shows it; the containers step then plans those still wanted afresh.
-func (s Networks) dropContainers(c *Context, n *DockerNetwork) []*Change {
+// shows it. mvorch's own are removed: the containers step then plans those
+// still wanted afresh. A container mvorch did not make is only disconnected
+// from the network (with --replace, as it is not mvorch's): it keeps its
+// settings, its data and its other networks, and the undo connects it again
+// with its address. foreign maps those to their address on the network.
+func (s Networks) dropContainers(c *Context, n *DockerNetwork) (out []*Change, foreign map[string]string) {
 	if n == nil {
-		return nil
+		return nil, nil
 	}
-	var out []*Change
+	foreign = map[string]string{}
 	for _, name := range n.Containers {
 		old := c.Facts.Docker.Containers[name]
 		if old == nil {
 			continue
 		}
+		if !old.Managed {
+			ip := old.Networks[n.Name]
+			ch := c.newChange(s, ActionChange, "container "+name)
+			ch.Detail = "disconnected from network " + n.Name + ", which goes (the container itself is kept)"
+			ch.Conflict = fmt.Sprintf("container %s on %s was not made by mvorch", name, c.Host.Name)
+			ch.Do = []Op{exec(disconnect(n.Name, name))}
+			ch.Undo = []Op{exec(connect(n.Name, name, ip))}
+			nets := maps.Clone(old.Networks)
+			delete(nets, n.Name)
+			cp := *old
+			cp.Networks = nets
+			c.Facts.Docker.Containers[name] = &cp
+			foreign[name] = ip
+			out = append(out, ch)
+			continue
+		}
 		ch := c.newChange(s, ActionRemove, "container "+name)
 		ch.Detail = "attached to network " + n.Name + ", which goes"
-		if !old.Managed {
-			ch.Conflict = fmt.Sprintf("container %s on %s was not made by mvorch", name, c.Host.Name)
-		}
 		ch.Do = []Op{exec(sh.New("docker", "rm", "-f", "--", name).Raw(">/dev/null"))}
 		ch.Undo = recreate(old)
 		delete(c.Facts.Docker.Containers, name)
 		out = append(out, ch)
 	}
-	return out
+	return out, foreign
+}
+
+// reconnect makes a network's replacement (ch) connect again the containers
+// mvorch did not make that were on it, each with its address when the new
+// subnet still holds it; its undo disconnects them first, since docker
+// removes no network with containers on it.
+func (s Networks) reconnect(c *Context, ch *Change, n *inventory.Network, foreign map[string]string) {
+	var back []string
+	for _, name := range sortedKeys(foreign) {
+		ip := foreign[name]
+		if addr, err := netip.ParseAddr(ip); ip != "" && (err != nil || !n.Subnet.Contains(addr)) {
+			ch.Detail += fmt.Sprintf("; container %s stays disconnected (%s is outside %s)", name, ip, n.Subnet)
+			continue
+		}
+		ch.Do = append(ch.Do, exec(connect(n.Name, name, ip)))
+		ch.Undo = append([]Op{exec(disconnect(n.Name, name))}, ch.Undo...)
+		if ct := c.Facts.Docker.Containers[name]; ct != nil {
+			ct.Networks[n.Name] = ip
+		}
+		back = append(back, name)
+	}
+	if len(back) > 0 {
+		ch.Detail += "; then connects " + strings.Join(back, ", ") + " again"
+	}
+}
+
+// disconnect takes a container off a network; -f also when it is stopped or
+// the endpoint is stale.
+func disconnect(network, container string) sh.Command {
+	return sh.New("docker", "network", "disconnect", "-f", "--", network, container)
+}
+
+// connect puts a container on a network, with its address when it had one.
+func connect(network, container, ip string) sh.Command {
+	cmd := sh.New("docker", "network", "connect")
+	if ip != "" {
+		cmd = cmd.Arg("--ip", ip)
+	}
+	return cmd.Arg("--", network, container)
 }
 
 // removeStale plans the removal of networks mvorch made that the inventory
@@ -196,7 +255,8 @@ func (s Networks) removeStale(c *Context, want map[string]bool) []*Change {
 	var out []*Change
 	for _, name := range staleManaged(c.Facts.Docker.Networks, func(n *DockerNetwork) bool { return n.Managed }, want) {
 		n := c.Facts.Docker.Networks[name]
-		out = append(out, s.dropContainers(c, n)...)
+		drops, _ := s.dropContainers(c, n)
+		out = append(out, drops...)
 		ch := c.newChange(s, ActionRemove, "network "+name)
 		ch.Detail = fmt.Sprintf("macvlan %s parent %s (no longer in the inventory)", n.Subnet, n.Parent)
 		ch.Do = []Op{exec(sh.New("docker", "network", "rm", "--", name).Raw(">/dev/null"))}

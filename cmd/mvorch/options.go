@@ -26,7 +26,7 @@ func connectFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "forks", Value: 0, Usage: "hosts worked on at once (0: all, at most 64)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "add unknown hosts' keys to known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always refused"},
-		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host"},
+		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "time to connect and authenticate to a host (when not given: ssh_config's ConnectTimeout for the host, if any, else the default)"},
 		verboseFlag(),
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours in text output (also when NO_COLOR is set)"},
 		&cli.StringFlag{Name: "ssh-config", Usage: "OpenSSH client config to honour, read as ssh -F reads it (default ~/.ssh/config then /etc/ssh/ssh_config, as ssh; \"none\" ignores them)"},
@@ -62,13 +62,25 @@ func parseCommon(c *cli.Context) (*common, error) {
 	return o, nil
 }
 
+// connectTimeout is --connect-timeout when given, else 0: the host's
+// ssh_config ConnectTimeout, if any, or the transport's default (10 s, the
+// flag's default as --help shows it).
+func connectTimeout(c *cli.Context) time.Duration {
+	for _, x := range c.Lineage() {
+		if x.IsSet("connect-timeout") {
+			return x.Duration("connect-timeout")
+		}
+	}
+	return 0
+}
+
 // runnerOptions are the connectFlags as runner options; progress goes to
 // stderr with -v, or always when progress is true.
 func runnerOptions(c *cli.Context, progress bool) runner.Options {
 	o := runner.Options{
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
-		ConnectTimeout:    c.Duration("connect-timeout"),
+		ConnectTimeout:    connectTimeout(c),
 		AskBecomePass:     c.Bool("ask-become-pass"),
 		SSHConfig:         c.String("ssh-config"),
 		Warn:              c.App.ErrWriter,

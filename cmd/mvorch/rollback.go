@@ -20,7 +20,9 @@ func rollbackCommand() *cli.Command {
 			"changes newest first: containers, images, the registry, networks, docker's trust\n" +
 			"configuration (restored byte for byte, with one daemon-reload + restart per host),\n" +
 			"ifcfg files and interfaces, the 8021q module file, promiscuous mode. Nothing mvorch\n" +
-			"found already there is removed. A second rollback finds nothing left to undo.",
+			"found already there is removed. Without --all it undoes the most recent run that has\n" +
+			"anything left to undo, on the hosts that run changed (the others keep what older runs\n" +
+			"made); the next rollback undoes the run before it.",
 		Flags: append(hostFlags(),
 			&cli.BoolFlag{Name: "all", Usage: "undo every change mvorch ever made: the hosts as before its first run"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the undo as a plan and change nothing"},

@@ -24,7 +24,10 @@ var defaultIdentityFiles = []string{"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.
 // authenticator offers ssh-agent keys, then identity files, by public key.
 type authenticator struct {
 	agentConn net.Conn // open until the handshake ends: agent keys sign through it
-	signers   []ssh.Signer
+	// heldBack are agent keys not offered (IdentitiesOnly): one is used only
+	// in place of an identity file holding the same key, as ssh does.
+	heldBack []ssh.Signer
+	signers  []ssh.Signer
 	offered   []string // descriptions of signers, for AuthError
 	skipped   []string // identities that could not be offered, and why
 
@@ -36,7 +39,7 @@ type authenticator struct {
 
 func newAuthenticator(cfg Config) (*authenticator, error) {
 	a := &authenticator{pause: func() func() { return func() {} }}
-	a.addAgent()
+	a.addAgent(cfg.IdentitiesOnly)
 	files, explicit := cfg.IdentityFiles, true
 	if len(files) == 0 {
 		files, explicit = defaultIdentityFiles, false
@@ -86,8 +89,10 @@ func (a *authenticator) has(pub ssh.PublicKey) bool {
 	return false
 }
 
-// addAgent offers the keys of the ssh-agent at SSH_AUTH_SOCK, if any.
-func (a *authenticator) addAgent() {
+// addAgent offers the keys of the ssh-agent at SSH_AUTH_SOCK, if any; with
+// identitiesOnly (ssh_config's IdentitiesOnly yes) it holds them back, for
+// the identity files whose keys they are.
+func (a *authenticator) addAgent(identitiesOnly bool) {
 	sock := os.Getenv("SSH_AUTH_SOCK")
 	if sock == "" {
 		a.skipped = append(a.skipped, "ssh-agent: SSH_AUTH_SOCK is not set")
@@ -105,9 +110,31 @@ func (a *authenticator) addAgent() {
 		return
 	}
 	a.agentConn = conn
+	if identitiesOnly {
+		a.heldBack = signers
+		if len(signers) > 0 {
+			a.skipped = append(a.skipped, fmt.Sprintf("ssh-agent: %d key(s) not offered (IdentitiesOnly yes), but for identity files holding the same key", len(signers)))
+		}
+		return
+	}
 	for _, s := range signers {
 		a.add(s, "ssh-agent key")
 	}
+}
+
+// fromAgent offers the held-back agent key that is pub, for the identity
+// file at path, and says whether there was one: the agent signs, and an
+// encrypted file's passphrase is not needed.
+func (a *authenticator) fromAgent(pub ssh.PublicKey, path string) bool {
+	for _, s := range a.heldBack {
+		if bytes.Equal(s.PublicKey().Marshal(), pub.Marshal()) {
+			if !a.has(pub) {
+				a.add(s, "ssh-agent key of "+path)
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // addFile offers one identity file. A file the user named must be usable;
@@ -140,7 +167,7 @@ func (a *authenticator) loadFile(name string, pp *Passphrases) error {
 	var missing *ssh.PassphraseMissingError
 	switch {
 	case err == nil:
-		if !a.has(signer.PublicKey()) {
+		if !a.has(signer.PublicKey()) && !a.fromAgent(signer.PublicKey(), path) {
 			a.add(signer, path)
 		}
 		return nil
@@ -158,7 +185,7 @@ func (a *authenticator) addEncrypted(path string, pem []byte, pub ssh.PublicKey,
 		pub = readPublicKey(path + ".pub")
 	}
 	switch {
-	case pub != nil && a.has(pub):
+	case pub != nil && (a.has(pub) || a.fromAgent(pub, path)):
 		return nil
 	case !pp.canAsk():
 		a.skipped = append(a.skipped, fmt.Sprintf("identity %s is encrypted: load it into ssh-agent (ssh-add %s) "+

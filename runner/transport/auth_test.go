@@ -55,14 +55,15 @@ func TestMissingIdentityFile(t *testing.T) {
 	f.dial(t)
 }
 
-func TestAgentKeysAreOffered(t *testing.T) {
-	f := newFixture(t, serverOptions{})
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := ssh.NewSignerFromKey(priv)
-	f.srv.authorize(signer.PublicKey())
+// serveAgent runs an ssh-agent holding keys (ed25519 private keys) for the
+// test, at SSH_AUTH_SOCK.
+func serveAgent(t *testing.T, keys ...ed25519.PrivateKey) {
+	t.Helper()
 	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
-		t.Fatal(err)
+	for _, k := range keys {
+		if err := keyring.Add(agent.AddedKey{PrivateKey: k}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	ln, err := net.Listen("unix", sock)
@@ -80,8 +81,51 @@ func TestAgentKeysAreOffered(t *testing.T) {
 		}
 	}()
 	t.Setenv("SSH_AUTH_SOCK", sock)
+}
+
+func TestAgentKeysAreOffered(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	f.srv.authorize(signer.PublicKey())
+	serveAgent(t, priv)
 	f.cfg.IdentityFiles = []string{filepath.Join(f.dir, "id_stranger")}
 	writeIdentity(t, f.dir, "id_stranger", "") // not authorized: only the agent's key works
+	f.dial(t)
+}
+
+// IdentitiesOnly (ssh_config): the agent's keys are not offered, but one that
+// is an identity file's key signs for that file, so its passphrase is not
+// needed (ssh does the same).
+func TestIdentitiesOnlyHoldsBackAgentKeys(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	f.srv.authorize(signer.PublicKey())
+	serveAgent(t, priv)
+	stranger, _ := writeIdentity(t, f.dir, "id_stranger", "")
+	f.cfg.IdentityFiles = []string{stranger}
+	f.cfg.IdentitiesOnly = true
+	_, err := Dial(t.Context(), f.cfg)
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("IdentitiesOnly with only the agent's key authorized: got %v, want *AuthError", err)
+	}
+	if len(ae.Identities) != 1 || !strings.HasPrefix(ae.Identities[0], stranger+" ") {
+		t.Errorf("offered %q; want the identity file only", ae.Identities)
+	}
+	if !strings.Contains(err.Error(), "IdentitiesOnly") {
+		t.Errorf("error %q does not say why the agent's key was not offered", err)
+	}
+
+	// The agent holds the key of an encrypted identity file: that file works
+	// through the agent, with no terminal to ask its passphrase on.
+	locked, pub := writeIdentity(t, f.dir, "id_locked", "secret")
+	_, lockedPriv := readTestKey(t, locked, "secret")
+	f.srv.authorize(pub)
+	serveAgent(t, lockedPriv)
+	f.cfg.IdentityFiles = []string{locked}
+	f.cfg.Passphrases = nil // no terminal here: only the agent can sign
 	f.dial(t)
 }
 
@@ -162,4 +206,26 @@ func TestPassphrasePromptDoesNotCountAgainstConnectTimeout(t *testing.T) {
 		return []byte("secret"), nil
 	})
 	f.dial(t)
+}
+
+// readTestKey reads an ed25519 identity file written by writeIdentity.
+func readTestKey(t *testing.T, path, passphrase string) (ssh.PublicKey, ed25519.PrivateKey) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ssh.ParseRawPrivateKeyWithPassphrase(data, []byte(passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, ok := raw.(*ed25519.PrivateKey)
+	if !ok {
+		t.Fatalf("%s holds a %T, want an ed25519 key", path, raw)
+	}
+	signer, err := ssh.NewSignerFromKey(*priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer.PublicKey(), *priv
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Port              int           // default 22
 	User              string        // default "root"
 	IdentityFiles     []string      // tried in order after ssh-agent keys; default ~/.ssh/id_{ed25519,ecdsa,rsa} if they exist
+	IdentitiesOnly    bool          // ssh_config's IdentitiesOnly: agent keys only for IdentityFiles holding the same key
 	KnownHostsFile    string        // default ~/.ssh/known_hosts; host keys are always verified
 	AcceptNewHostKeys bool          // an unknown host's key is appended to KnownHostsFile; a changed key is always refused
 	ConnectTimeout    time.Duration // TCP connect plus SSH handshake; default 10s
