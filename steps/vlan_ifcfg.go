@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
 )
 
@@ -30,15 +29,9 @@ func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
 	}
 	var out []*Change
 	want := map[string]bool{}
-	for i := range c.Inv.VLANs {
-		v := &c.Inv.VLANs[i]
-		addr, ok := v.Addr(c.Host.Name)
-		if !ok {
-			continue
-		}
-		iface := c.Inv.Interface(c.Host, v.ID)
-		want[iface] = true
-		ch, err := s.planVLAN(c, v, iface, addr.String())
+	for _, v := range hostVLANs(c) {
+		want[v.Name] = true
+		ch, err := s.planVLAN(c, v.ID, v.Gateway.String(), v.Name, v.Addr.String())
 		if err != nil {
 			return nil, err
 		}
@@ -55,14 +48,9 @@ func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
 func (s VLANIfcfg) planRendered(c *Context, b NetBackend, vr VLANRenderer) ([]*Change, error) {
 	found := b.Found(c.Facts, "vlan")
 	var out []*Change
-	for i := range c.Inv.VLANs {
-		v := &c.Inv.VLANs[i]
-		addr, ok := v.Addr(c.Host.Name)
-		if !ok {
-			continue
-		}
-		iface := c.Inv.Interface(c.Host, v.ID)
-		r, err := vr.VLAN(VLANIface{Name: iface, ID: v.ID, Parent: c.Host.Parent, Addr: addr, Gateway: v.Gateway})
+	for _, v := range hostVLANs(c) {
+		iface, addr := v.Name, v.Addr
+		r, err := vr.VLAN(v)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +89,19 @@ func Ifcfg(iface string, vlanID int, parent, addr string, gateway string) []byte
 		ManagedHeader, vlanID, parent, iface, iface, ip, prefix, gateway))
 }
 
-func (s VLANIfcfg) planVLAN(c *Context, v *inventory.VLAN, iface, addr string) (*Change, error) {
+// hostVLANs are the VLAN sub-interfaces the inventory gives the context's
+// host, in inventory order.
+func hostVLANs(c *Context) []VLANIface {
+	var out []VLANIface
+	for _, v := range c.Inv.VLANs {
+		if addr, ok := v.Addr(c.Host.Name); ok {
+			out = append(out, VLANIface{Name: c.Inv.Interface(c.Host, v.ID), ID: v.ID, Parent: c.Host.Parent, Addr: addr, Gateway: v.Gateway})
+		}
+	}
+	return out
+}
+
+func (s VLANIfcfg) planVLAN(c *Context, id int, gateway, iface, addr string) (*Change, error) {
 	path := ifcfgPath(iface)
 	old := c.Facts.Files[path]
 	link := c.Facts.Links[iface]
@@ -111,7 +111,7 @@ func (s VLANIfcfg) planVLAN(c *Context, v *inventory.VLAN, iface, addr string) (
 	} else if old != nil && !isManaged(old.Data) {
 		conflict = fmt.Sprintf("%s exists on %s and was not written by mvorch", path, c.Host.Name)
 	}
-	ch := c.writeFile(s, path, Ifcfg(iface, v.ID, c.Host.Parent, addr, v.Gateway.String()), 0o644)
+	ch := c.writeFile(s, path, Ifcfg(iface, id, c.Host.Parent, addr, gateway), 0o644)
 	up := link != nil && link.Up && containsStr(link.Addrs, addr)
 	ifup := exec(sh.New("ifup", "ifcfg-"+iface))
 	ifdown := exec(sh.New("ifdown", "ifcfg-"+iface).Raw("|| true"))
