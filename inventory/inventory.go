@@ -49,20 +49,26 @@ type SSH struct {
 type Defaults struct {
 	Parent  string // default "ens33", the article's NIC
 	Promisc bool   // default true
+	// NetworkConfig is how hosts' network configuration is written:
+	// "auto" (default: chosen per host from its facts), "ifcfg",
+	// "networkmanager" or "netplan".
+	NetworkConfig string
 }
 
 // Host is one [[host]] with Parent and Promisc resolved from [defaults].
 // The ssh fields are per-host overrides; zero means "use [ssh]" (see HostSSH).
 type Host struct {
-	Name         string
-	Address      string // defaults to Name, so that ssh_config aliases work
-	Parent       string
-	Promisc      bool
-	User         string
-	Port         int
-	IdentityFile string
-	Jump         string
-	Become       string
+	Name    string
+	Address string // defaults to Name, so that ssh_config aliases work
+	Parent  string
+	Promisc bool
+	// NetworkConfig is [defaults]' unless the host says otherwise.
+	NetworkConfig string
+	User          string
+	Port          int
+	IdentityFile  string
+	Jump          string
+	Become        string
 }
 
 // VLAN is one [[vlan]]: an 802.1Q sub-interface <parent>.<ID> on each of its hosts.

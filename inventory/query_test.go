@@ -36,8 +36,8 @@ func mustNetwork(t *testing.T, inv *Inventory, name string) *Network {
 func TestDefaultsAndOverrides(t *testing.T) {
 	inv := mustLoad(t, "testdata/overrides.toml")
 	wantHosts := []Host{
-		{Name: "docker01", Address: "docker01", Parent: "eth0", Promisc: false},
-		{Name: "docker02", Address: "10.0.0.2", Parent: "eth1", Promisc: true, User: "root", Port: 22},
+		{Name: "docker01", Address: "docker01", Parent: "eth0", Promisc: false, NetworkConfig: "networkmanager"},
+		{Name: "docker02", Address: "10.0.0.2", Parent: "eth1", Promisc: true, NetworkConfig: "ifcfg", User: "root", Port: 22},
 	}
 	if !reflect.DeepEqual(inv.Hosts, wantHosts) {
 		t.Errorf("Hosts = %+v\nwant %+v", inv.Hosts, wantHosts)
@@ -58,7 +58,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 		t.Errorf("restarts = %v", got)
 	}
 	example := mustLoad(t, "../examples/section-4.1.toml")
-	if example.Defaults != (Defaults{Parent: "ens33", Promisc: true}) || example.Registry != nil {
+	if example.Defaults != (Defaults{Parent: "ens33", Promisc: true, NetworkConfig: "auto"}) || example.Registry != nil {
 		t.Errorf("section 4.1: Defaults = %+v, Registry = %v", example.Defaults, example.Registry)
 	}
 }

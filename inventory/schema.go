@@ -47,6 +47,14 @@ func checkTrust(s string) string {
 	return oneOf(s, "dropin", "unit", "daemon-json")
 }
 
+// NetworkConfigs are the values of network_config: auto, then the
+// backends mvorch has (steps/netbackend_*.go).
+var NetworkConfigs = []string{"auto", "ifcfg", "networkmanager", "netplan"}
+
+func checkNetworkConfig(s string) string {
+	return oneOf(s, NetworkConfigs...)
+}
+
 func checkRestart(s string) string {
 	return oneOf(s, "no", "always", "unless-stopped", "on-failure")
 }
@@ -103,6 +111,8 @@ func (d *decoder) defaults(t *table) Defaults {
 	return Defaults{
 		Parent:  t.strOr("parent", defaultParent, checkParent),
 		Promisc: boolOr(t.boolean("promisc"), true),
+		// auto keeps the article's ifcfg where network-scripts are there.
+		NetworkConfig: t.strOr("network_config", "auto", checkNetworkConfig),
 	}
 }
 
@@ -110,15 +120,16 @@ func (d *decoder) host(t *table, defaults Defaults) Host {
 	defer t.finish()
 	t.need("name", `a name, like name = "docker01"`)
 	h := Host{
-		Name:         t.str("name", checkHostName),
-		Address:      t.str("address", checkAddress),
-		Parent:       t.strOr("parent", defaults.Parent, checkParent),
-		Promisc:      boolOr(t.boolean("promisc"), defaults.Promisc),
-		User:         t.str("user", checkUser),
-		Port:         t.port("port"),
-		IdentityFile: t.str("identity_file", checkPath),
-		Jump:         t.str("jump", checkJump),
-		Become:       t.str("become", checkBecome),
+		Name:          t.str("name", checkHostName),
+		Address:       t.str("address", checkAddress),
+		Parent:        t.strOr("parent", defaults.Parent, checkParent),
+		Promisc:       boolOr(t.boolean("promisc"), defaults.Promisc),
+		NetworkConfig: t.strOr("network_config", defaults.NetworkConfig, checkNetworkConfig),
+		User:          t.str("user", checkUser),
+		Port:          t.port("port"),
+		IdentityFile:  t.str("identity_file", checkPath),
+		Jump:          t.str("jump", checkJump),
+		Become:        t.str("become", checkBecome),
 	}
 	if !t.has("address") {
 		h.Address = h.Name

@@ -77,7 +77,7 @@ image = "192.168.1.11:5000/busybox:v1"
 name = "docker03"
 adress = "192.168.1.14"
 `, []string{
-			`t.toml:48: host[3].adress = "192.168.1.14": unknown key (did you mean "address"?); known in [[host]]: name, address, parent, promisc, user, port, identity_file, jump, become`,
+			`t.toml:48: host[3].adress = "192.168.1.14": unknown key (did you mean "address"?); known in [[host]]: name, address, parent, promisc, network_config, user, port, identity_file, jump, become`,
 		}},
 		{"unknown key in the second of two new containers", `
 [[container]]
@@ -154,6 +154,13 @@ promisc = "yes"
 `, []string{
 			`t.toml:48: host[3].port = 0: out of range; a port is 1..65535`,
 			`t.toml:49: host[3].promisc = "yes": must be true or false, not a string: write promisc = true or promisc = false, without quotes`,
+		}},
+		{"network_config not a backend", `
+[[host]]
+name = "docker03"
+network_config = "nmcli"
+`, []string{
+			`t.toml:48: host[3].network_config = "nmcli": must be one of "auto", "ifcfg", "networkmanager", "netplan"`,
 		}},
 
 		// Hosts.

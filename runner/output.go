@@ -14,6 +14,8 @@ import (
 type PlanJSON struct {
 	Summary steps.Summary   `json:"summary"`
 	Changes []*steps.Change `json:"changes"`
+	// NetworkConfig is each host's network backend and why it got it.
+	NetworkConfig []steps.BackendChoice `json:"network_config"`
 }
 
 // WritePlanJSON prints a plan as one JSON object.
@@ -22,7 +24,11 @@ func WritePlanJSON(w io.Writer, p *steps.Plan) error {
 	if changes == nil {
 		changes = []*steps.Change{}
 	}
-	return writeJSON(w, PlanJSON{Summary: p.Summary(), Changes: changes})
+	backends := p.Backends
+	if backends == nil {
+		backends = []steps.BackendChoice{}
+	}
+	return writeJSON(w, PlanJSON{Summary: p.Summary(), Changes: changes, NetworkConfig: backends})
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -41,6 +47,17 @@ func WritePlanText(w io.Writer, p *steps.Plan, color bool) {
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
 	symColor := map[steps.Action]string{steps.ActionAdd: "32", steps.ActionChange: "33", steps.ActionRemove: "31", steps.ActionReplace: "35"}
+	if len(p.Backends) > 0 {
+		fmt.Fprintf(w, "%s\n", paint("1", "Network configuration"))
+		for _, b := range p.Backends {
+			name := b.Backend
+			if name == "" {
+				name = paint("31", "none")
+			}
+			fmt.Fprintf(w, "  %s  %s  %s\n", b.Host, name, paint("2", "("+b.Why+")"))
+		}
+		fmt.Fprintln(w)
+	}
 	for i, step := range steps.All {
 		var chs []*steps.Change
 		for _, ch := range p.Changes {

@@ -35,7 +35,7 @@ WantedBy=multi-user.target
 // running with busybox (and registry on docker01), 8021q available.
 func freshHost(name string, registry bool) *steps.Facts {
 	f := &steps.Facts{
-		Host: name, Hostname: name, Mod8021qAvail: true, NetworkScripts: true,
+		Host: name, Hostname: name, Mod8021qAvail: true, NetworkScripts: true, Net: steps.NetTools{Ifup: true},
 		Links: map[string]*steps.Link{
 			"lo":    {Name: "lo", Up: true},
 			"ens33": {Name: "ens33", Up: true},

@@ -39,6 +39,8 @@ type Facts struct {
 	Mod8021qLoaded bool
 	Mod8021qAvail  bool
 	NetworkScripts bool
+	// Net is what the host configures its network with (see ChooseBackend).
+	Net NetTools
 	// Files holds the files that exist, by path.
 	Files map[string]*File
 	// Dirs are the directories mvorch may write into that exist.
@@ -67,6 +69,22 @@ type Facts struct {
 	// the registry host's facts when the registry answered at plan time).
 	RegistryTags map[string]bool
 	RegistryUp   bool
+}
+
+// NetTools are the network configuration tools a host has, as far as
+// choosing its backend needs them (ChooseBackend).
+type NetTools struct {
+	Ifup       bool // `ifup` is on PATH
+	Netplan    bool // `netplan` is on PATH
+	NetplanDir bool // /etc/netplan exists
+	// Asked: the services below were asked about (not on a host whose
+	// network-scripts and ifup decide it, or one forced to ifcfg).
+	Asked          bool
+	NetworkManager bool // NetworkManager.service is active
+	Networkd       bool // systemd-networkd.service is active
+	// NMActive maps a device to the file of its active NetworkManager
+	// profile ("" for one NetworkManager keeps in memory only).
+	NMActive map[string]string
 }
 
 // Link is a network interface.
@@ -161,6 +179,12 @@ const marker = "@@mvorch:"
 // is removed again by the undo when it is left empty.
 var parentDirs = []string{"/etc/modules-load.d", DropInDir, "/etc/docker", JournalDir, DockerWantsDir}
 
+// hostDirs are parentDirs and those of a host's own (the drop-in directory
+// of its parent's systemd-networkd .network, on netplan hosts).
+func hostDirs(h *inventory.Host) []string {
+	return append(parentDirs[:len(parentDirs):len(parentDirs)], networkdDropInDir(h.Parent))
+}
+
 // FactsScript is the shell script that prints a host's facts in one round
 // trip. It reads only; every file it may need is listed from the inventory.
 // It starts as few processes as it can (about five on a host that is set
@@ -199,6 +223,7 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("modules"),
 		"if test -d /sys/module/8021q; then echo loaded; elif modinfo 8021q >/dev/null 2>&1; then echo available; fi; true",
 		section("netscripts"), sh.New("test", "-d", NetworkScripts).Raw("&& echo yes; true").String(),
+		section("netcfg"), netToolsCmd(h),
 		// A sysctl file ends after one read at offset 0: dash's read, one byte
 		// at a time, meets the end before the newline and returns 1.
 		section("forward"), "v=; read -r v </proc/sys/net/ipv4/ip_forward; echo \"$v\"",
@@ -206,10 +231,10 @@ func FactsScript(inv *inventory.Inventory, h *inventory.Host) string {
 		section("symlinks"),
 		"for l in " + sh.Quote(WantsDir) + "/" + unitPrefix + "*.service " + sh.Quote(DockerWantsDir) + "/" + unitPrefix + "*.service; do [ -L \"$l\" ] && echo \"$l $(readlink \"$l\")\"; done; true",
 		section("dirs"),
-		"for d in " + quoteAll(parentDirs) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
+		"for d in " + quoteAll(hostDirs(h)) + "; do [ -d \"$d\" ] && echo \"$d\"; done; true",
 		"set --; nl='",
 		"'",
-		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + unitGlobs() + " " + sh.Quote(JournalFile) + "; do",
+		"for f in " + quoteAll(files) + " " + glob + " " + sh.Quote(DropInDir) + "/*.conf " + unitGlobs() + " " + backendGlobs(h) + " \"$nmp\" " + sh.Quote(JournalFile) + "; do",
 		"  case $f in *\"$nl\"*) continue ;; esac",
 		"  [ -f \"$f\" ] && set -- \"$@\" \"$f\"",
 		"done",
@@ -270,6 +295,7 @@ func ParseFacts(host string, out []byte) (*Facts, error) {
 		f.Mod8021qAvail = f.Mod8021qAvail || l == "available" || l == "loaded"
 	}
 	f.NetworkScripts = strings.Join(sections["netscripts"], "") == "yes"
+	f.parseNetTools(sections["netcfg"])
 	for _, l := range sections["symlinks"] {
 		if p, target, ok := strings.Cut(l, " "); ok {
 			f.Symlinks[p] = target
@@ -407,6 +433,65 @@ func routesCmd(inv *inventory.Inventory, h *inventory.Host) string {
 	return "true"
 }
 
+// netToolsCmd finds the host's network configuration tools. On the
+// article's hosts (network-scripts and ifup) that is two shell tests and
+// nothing more; elsewhere systemctl says which network service runs, and
+// where it is NetworkManager, nmcli which profile each device has active
+// ($nmp: the parent's profile file, which the facts read).
+func netToolsCmd(h *inventory.Host) string {
+	lines := []string{
+		"nmp=",
+		"command -v ifup >/dev/null 2>&1 && echo ifup",
+		"command -v netplan >/dev/null 2>&1 && echo netplan",
+		sh.New("test", "-d", NetplanDir).Raw("&& echo netplan-dir").String(),
+	}
+	ask := []string{
+		"st=$(systemctl is-active NetworkManager systemd-networkd 2>/dev/null); echo units $st",
+		"case $st in active*)",
+		"  a=$(nmcli -t -f DEVICE,FILENAME connection show --active 2>/dev/null)",
+		"  while IFS=: read -r d p; do [ -n \"$d\" ] && echo \"nmactive $d:$p\"; [ \"$d\" = " + sh.Quote(h.Parent) + " ] && nmp=$p; done <<MVORCH_EOF",
+		"$a",
+		"MVORCH_EOF",
+		";; esac",
+	}
+	switch h.NetworkConfig {
+	case "ifcfg":
+	case "networkmanager", "netplan":
+		lines = append(lines, ask...)
+	default:
+		lines = append(lines, sh.New("test", "-d", NetworkScripts).Raw("&& command -v ifup >/dev/null 2>&1 || {").String())
+		lines = append(lines, ask...)
+		lines = append(lines, "}")
+	}
+	return strings.Join(append(lines, "true"), "\n")
+}
+
+func (f *Facts) parseNetTools(lines []string) {
+	for _, l := range lines {
+		word, rest, _ := strings.Cut(l, " ")
+		switch word {
+		case "ifup":
+			f.Net.Ifup = true
+		case "netplan":
+			f.Net.Netplan = true
+		case "netplan-dir":
+			f.Net.NetplanDir = true
+		case "units":
+			st := strings.Fields(rest)
+			f.Net.Asked = true
+			f.Net.NetworkManager = len(st) > 0 && st[0] == "active"
+			f.Net.Networkd = len(st) > 1 && st[1] == "active"
+		case "nmactive":
+			if dev, file, ok := strings.Cut(rest, ":"); ok {
+				if f.Net.NMActive == nil {
+					f.Net.NMActive = map[string]string{}
+				}
+				f.Net.NMActive[dev] = file
+			}
+		}
+	}
+}
+
 // firewallCmd reads the filter table on a router, whose firewall unit is
 // checked against it; elsewhere nothing.
 func firewallCmd(inv *inventory.Inventory, h *inventory.Host) string {
@@ -417,10 +502,29 @@ func firewallCmd(inv *inventory.Inventory, h *inventory.Host) string {
 }
 
 // unitGlobs are the shell globs of mvorch's units, for the facts script.
-func unitGlobs() string {
-	q := make([]string, len(unitFactGlobs))
-	for i, g := range unitFactGlobs {
-		dir, base, _ := strings.Cut(g, "*")
+func unitGlobs() string { return quoteGlobs(unitFactGlobs) }
+
+// backendGlobs are the shell globs of the files the other backends write or
+// change, for the facts script (on a host without them, a glob costs nothing).
+func backendGlobs(h *inventory.Host) string {
+	return quoteGlobs([]string{
+		NMDir + "/" + h.Parent + ".*.nmconnection",
+		NMDir + "/" + unitPrefix + "*.nmconnection",
+		NetplanDir + "/" + netplanPrefix + "*.yaml",
+		NetworkdDir + "/10-netplan-*.network.d/" + networkdPromiscConf,
+		networkdRunDir + "/10-netplan-" + h.Parent + ".network",
+	})
+}
+
+// quoteGlobs quotes each glob but its one '*'.
+func quoteGlobs(globs []string) string {
+	q := make([]string, len(globs))
+	for i, g := range globs {
+		dir, base, ok := strings.Cut(g, "*")
+		if !ok {
+			q[i] = sh.Quote(g)
+			continue
+		}
 		q[i] = sh.Quote(dir) + "*" + sh.Quote(base)
 	}
 	return strings.Join(q, " ")

@@ -38,7 +38,13 @@ func (s HostAccess) Plan(c *Context) ([]*Change, error) {
 // planShims plans the shims of kind the host must have, and the removal of
 // those of that kind mvorch made earlier that it no longer needs.
 func planShims(c *Context, step Step, kind string, want []Shim) ([]*Change, error) {
-	b := c.backend()
+	b, err := c.backend()
+	if err != nil {
+		if len(want) == 0 {
+			return nil, nil
+		}
+		return nil, err
+	}
 	found := b.Found(c.Facts, kind)
 	var out []*Change
 	for _, shim := range want {

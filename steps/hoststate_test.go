@@ -18,7 +18,7 @@ func articleInventory(t *testing.T) *inventory.Inventory {
 
 func okFacts(name string) *Facts {
 	return &Facts{
-		Host: name, Mod8021qAvail: true, NetworkScripts: true,
+		Host: name, Mod8021qAvail: true, NetworkScripts: true, Net: NetTools{Ifup: true},
 		Links: map[string]*Link{"ens33": {Name: "ens33", Up: true}},
 		Files: map[string]*File{UnitFile: {Data: []byte("[Service]\nExecStart=/usr/bin/dockerd -H fd://\n"), Mode: 0o644}},
 		Dirs:  map[string]bool{},

@@ -35,7 +35,7 @@ func UnitPath(kind, name string) string {
 	return UnitDir + "/" + unitPrefix + kind + "-" + name + ".service"
 }
 
-func (b ifcfgBackend) Promisc(nic string) Rendered {
+func (b ifcfgBackend) Promisc(nic string) (Rendered, error) {
 	unit := fmt.Sprintf(`%s: promiscuous mode on %s at boot (ifcfg has no setting for it)
 [Unit]
 Description=mvorch: promiscuous mode on %s
@@ -52,10 +52,17 @@ ExecStart=%s link set dev %s promisc on
 [Install]
 WantedBy=multi-user.target
 `, ManagedHeader, nic, nic, waitForLink(nic), ipCmd, nic)
-	return b.unit(UnitPath("promisc", nic), unit, "start")
+	return b.unit(UnitPath("promisc", nic), unit, "start"), nil
 }
 
 func (b ifcfgBackend) Shim(s Shim) Rendered {
+	return shimUnit(s, "ifcfg", "network.service")
+}
+
+// shimUnit renders a shim as a unit of its own, for a host whose tool
+// (ifcfg, netplan) cannot describe macvlan; after is the service that
+// configures the host's other interfaces (the shim's parent among them).
+func shimUnit(s Shim, tool, after string) Rendered {
 	var lines []string
 	add := func(args ...string) {
 		lines = append(lines, "ExecStart="+ipCmd+" "+strings.Join(args, " "))
@@ -69,11 +76,11 @@ func (b ifcfgBackend) Shim(s Shim) Rendered {
 	for _, r := range s.Routes {
 		add("route add", r.String(), "dev", s.Name, "src", s.Addr.String())
 	}
-	unit := fmt.Sprintf(`%s: %s, macvlan %s on %s (ifcfg cannot describe macvlan)
+	unit := fmt.Sprintf(`%s: %s, macvlan %s on %s (%s cannot describe macvlan)
 [Unit]
 Description=mvorch: %s (macvlan %s on %s)
 Wants=network-pre.target
-After=network-pre.target network.service
+After=network-pre.target %s
 Before=network.target docker.service
 
 [Service]
@@ -85,9 +92,9 @@ ExecStop=-%s link del dev %s
 
 [Install]
 WantedBy=multi-user.target
-`, ManagedHeader, s.Why, s.Name, s.Parent, s.Why, s.Name, s.Parent,
+`, ManagedHeader, s.Why, s.Name, s.Parent, tool, s.Why, s.Name, s.Parent, after,
 		waitForLink(s.Parent), strings.Join(lines, "\n"), ipCmd, s.Name)
-	r := b.unit(UnitPath(s.kind(), s.Parent), unit, "restart")
+	r := enabledUnit(UnitPath(s.kind(), s.Parent), unit, "restart", WantsDir)
 	r.Stop = append(r.Stop, sh.New("ip", "link", "del", "dev", s.Name).Raw("2>/dev/null || true"))
 	return r
 }
@@ -119,7 +126,10 @@ func waitForLink(name string) string {
 }
 
 // Found reads mvorch's units of kind back from the facts.
-func (b ifcfgBackend) Found(f *Facts, kind string) map[string]Rendered {
+func (b ifcfgBackend) Found(f *Facts, kind string) map[string]Rendered { return foundUnits(f, kind) }
+
+// foundUnits reads mvorch's units of kind back from the facts.
+func foundUnits(f *Facts, kind string) map[string]Rendered {
 	out := map[string]Rendered{}
 	prefix := UnitDir + "/" + unitPrefix + kind + "-"
 	for p, file := range f.Files {
@@ -134,7 +144,7 @@ func (b ifcfgBackend) Found(f *Facts, kind string) map[string]Rendered {
 		if shim != "" {
 			start = "restart"
 		}
-		r := b.unit(p, string(file.Data), start)
+		r := enabledUnit(p, string(file.Data), start, WantsDir)
 		if shim != "" {
 			r.Stop = append(r.Stop, sh.New("ip", "link", "del", "dev", shim).Raw("2>/dev/null || true"))
 		}

@@ -32,7 +32,7 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 		if old != nil {
 			from, oldData = f.Path, old.Data
 		}
-		diffs = append(diffs, udiff.Unified(from, f.Path, oldData, f.Data, 3))
+		diffs = append(diffs, udiff.Unified(from, f.Path, oldData, f.Data, diffContext(old)))
 	}
 	var missing []Symlink
 	for _, l := range r.Enable {
@@ -45,7 +45,11 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 			return nil
 		}
 		ch := c.newChange(step, ActionChange, target)
-		ch.Detail = "start again from its configuration (" + commandsText(r.Start) + ")"
+		says := r.Says
+		if says == "" {
+			says = commandsText(r.Start)
+		}
+		ch.Detail = "start again from its configuration (" + says + ")"
 		ch.Do = execs(r.Start)
 		return ch
 	}
@@ -91,6 +95,10 @@ func (c *Context) planPersisted(step Step, target string, r Rendered, running, s
 			undo = append(undo, Op{Kind: OpWrite, Path: f.Path, Data: old.Data, Mode: old.Mode})
 		} else {
 			undo = append(undo, Op{Kind: OpRemove, Path: f.Path})
+			if dir := path.Dir(f.Path); c.makesDir(dir) {
+				undo = append(undo, rmdirIfEmpty(dir))
+				c.Facts.Dirs[dir] = true
+			}
 		}
 		c.Facts.Files[f.Path] = &File{Data: f.Data, Mode: f.Mode}
 	}
@@ -116,16 +124,49 @@ func persistDetail(written bool, enabled []string, start bool, r Rendered) strin
 	if len(enabled) > 0 {
 		parts = append(parts, "enable at boot ("+strings.Join(enabled, ", ")+")")
 	}
-	if start {
+	switch {
+	case start && r.Says != "":
+		parts = append(parts, r.Says)
+	case start && len(r.Start) > 0:
 		parts = append(parts, commandsText(r.Start))
+	case len(r.Reload) > 0 && (written || len(enabled) > 0):
+		// Nothing to start: what the host's tool is told is the news.
+		parts = append(parts, commandsText(r.Reload))
 	}
 	return strings.Join(parts, ", then ")
+}
+
+// diffContext is how many unchanged lines a diff of a changed file shows
+// around a change: one for a file only root may read (a NetworkManager
+// profile can hold 802.1X passwords and Wi-Fi keys in other sections, which
+// a plan printed on a laptop must not show; mvorch's lines go at the end of
+// their section, before the blank line that ends it).
+func diffContext(old *File) int {
+	if old != nil && old.Mode&0o077 == 0 {
+		return 1
+	}
+	return 3
+}
+
+// makesDir: a file written into dir creates it (a drop-in directory the host
+// had no file in yet), so the undo removes it again.
+func (c *Context) makesDir(dir string) bool {
+	return c.Facts.Dirs != nil && !c.Facts.Dirs[dir] && containsStr(hostDirs(c.Host), dir)
 }
 
 // removePersisted plans the removal of a rendering mvorch made earlier: it
 // is stopped, disabled and its files removed; the undo writes them back,
 // enables and starts it again.
 func (c *Context) removePersisted(step Step, target string, r Rendered) *Change {
+	if r.Edit {
+		// The files are the host's own: they are written back without
+		// what mvorch had put in them.
+		ch := c.planPersisted(step, target, r, true, false)
+		if ch != nil {
+			ch.Detail += " (mvorch's setting taken out: no longer in the inventory)"
+		}
+		return ch
+	}
 	ch := c.newChange(step, ActionRemove, target)
 	ch.Do = execs(r.Stop)
 	var diffs []string
@@ -157,6 +198,9 @@ func (c *Context) removePersisted(step Step, target string, r Rendered) *Change 
 	ch.Undo = append(append(undo, execs(r.Reload)...), execs(r.Start)...)
 	ch.Diff = strings.Join(diffs, "")
 	ch.Detail = fmt.Sprintf("%s, disable, remove (no longer in the inventory)", commandsText(r.Stop))
+	if len(r.Stop) == 0 && len(r.Enable) == 0 {
+		ch.Detail = "remove (no longer in the inventory)"
+	}
 	return ch
 }
 

@@ -11,6 +11,9 @@ import (
 // step by step, and within a step host by host in inventory order.
 type Plan struct {
 	Changes []*Change
+	// Backends say, host by host in inventory order, how each host's
+	// network configuration is written, and why.
+	Backends []BackendChoice
 }
 
 // HostError is a planning or applying failure on one host in one step.
@@ -27,6 +30,11 @@ func (e *HostError) Unwrap() error { return e.Err }
 // updates with the planned changes. All problems are reported, not the first.
 func Build(inv *inventory.Inventory, facts map[string]*Facts) (*Plan, error) {
 	p := &Plan{}
+	for i := range inv.Hosts {
+		if f := facts[inv.Hosts[i].Name]; f != nil {
+			p.Backends = append(p.Backends, ChooseBackend(&inv.Hosts[i], f))
+		}
+	}
 	var errs []error
 	failed := map[string]bool{}
 	for _, step := range All {

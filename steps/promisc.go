@@ -37,16 +37,26 @@ func (s Promisc) Plan(c *Context) ([]*Change, error) {
 	}
 	// `ip link set promisc on` is gone after a reboot: the backend makes the
 	// host set it at boot, before docker and the interfaces on the NIC.
-	b := c.backend()
+	b, err := c.backend()
+	if err != nil {
+		if !c.Host.Promisc {
+			return out, nil // nothing to keep, and nothing mvorch can have kept
+		}
+		return nil, err
+	}
 	found := b.Found(c.Facts, "promisc")
 	if c.Host.Promisc {
-		if ch := c.planPersisted(s, "promisc at boot: "+parent, b.Promisc(parent), true, true); ch != nil {
+		r, err := b.Promisc(parent)
+		if err != nil {
+			return nil, err
+		}
+		if ch := c.planPersisted(s, "promisc at boot: "+parent, r, true, true); ch != nil {
 			out = append(out, ch)
 		}
 		delete(found, parent)
 	}
 	for _, nic := range sortedKeys(found) {
-		out = append(out, c.removePersisted(s, "promisc at boot: "+nic, found[nic]))
+		out = append(out, nonNil(c.removePersisted(s, "promisc at boot: "+nic, found[nic]))...)
 	}
 	return out, nil
 }

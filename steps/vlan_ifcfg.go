@@ -6,32 +6,32 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mvorch/mvorch/inventory"
 	"github.com/mvorch/mvorch/runner/sh"
 )
 
 // VLANIfcfg writes the RHEL network-scripts file of each VLAN sub-interface
-// and brings it up (article 4.2, steps 2 and 3: ifcfg-ens33.10, ifup).
+// and brings it up (article 4.2, steps 2 and 3: ifcfg-ens33.10, ifup). On
+// hosts of another network backend (NetworkManager keyfiles, netplan) the
+// same step writes that backend's file and activates it with the host's own
+// tool; its name stays, as plans and journals know it.
 type VLANIfcfg struct{}
 
 func (VLANIfcfg) Name() string  { return "vlan-ifcfg" }
 func (VLANIfcfg) Title() string { return "VLAN sub-interfaces (ifcfg files, ifup)" }
 
 func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
+	b, err := c.backend()
+	if err != nil && hostHasVLAN(c) {
+		return nil, err
+	}
+	if vr, ok := b.(VLANRenderer); ok {
+		return s.planRendered(c, b, vr)
+	}
 	var out []*Change
 	want := map[string]bool{}
-	for i := range c.Inv.VLANs {
-		v := &c.Inv.VLANs[i]
-		addr, ok := v.Addr(c.Host.Name)
-		if !ok {
-			continue
-		}
-		if !c.Facts.NetworkScripts {
-			return nil, fmt.Errorf("%s has no %s: not a RHEL-style host (network-scripts), so mvorch cannot write ifcfg files there; VLAN sub-interfaces need a RHEL/CentOS host with network-scripts installed", c.Host.Name, NetworkScripts)
-		}
-		iface := c.Inv.Interface(c.Host, v.ID)
-		want[iface] = true
-		ch, err := s.planVLAN(c, v, iface, addr.String())
+	for _, v := range hostVLANs(c) {
+		want[v.Name] = true
+		ch, err := s.planVLAN(c, v.ID, v.Gateway.String(), v.Name, v.Addr.String())
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +42,46 @@ func (s VLANIfcfg) Plan(c *Context) ([]*Change, error) {
 	return append(out, s.removeStale(c, want)...), nil
 }
 
+// planRendered plans the VLANs of a backend that renders them itself. Whether
+// a VLAN is up is judged from the kernel (the link, up, with its address),
+// as for ifcfg, never from the tool's own state.
+func (s VLANIfcfg) planRendered(c *Context, b NetBackend, vr VLANRenderer) ([]*Change, error) {
+	found := b.Found(c.Facts, "vlan")
+	var out []*Change
+	for _, v := range hostVLANs(c) {
+		iface, addr := v.Name, v.Addr
+		r, err := vr.VLAN(v)
+		if err != nil {
+			return nil, err
+		}
+		delete(found, iface)
+		link := c.Facts.Links[iface]
+		old := c.Facts.Files[r.Files[0].Path]
+		conflict := ""
+		if link != nil && !c.madeUnit(r) {
+			conflict = fmt.Sprintf("interface %s exists on %s but mvorch did not make it", iface, c.Host.Name)
+		} else if old != nil && !isManaged(old.Data) {
+			conflict = fmt.Sprintf("%s exists on %s and was not written by mvorch", r.Files[0].Path, c.Host.Name)
+		}
+		running := link != nil && link.Up && containsStr(link.Addrs, addr.String())
+		ch := c.planPersisted(s, r.Files[0].Path, r, running, true)
+		if ch != nil && conflict != "" {
+			ch.Action = ActionReplace
+			ch.Conflict = conflict
+		}
+		if ch != nil {
+			out = append(out, ch)
+		}
+		c.Facts.Links[iface] = &Link{Name: iface, Up: true, Kind: "vlan", Parent: c.Host.Parent, Addrs: []string{addr.String()}}
+	}
+	for _, iface := range sortedKeys(found) {
+		r := found[iface]
+		out = append(out, c.removePersisted(s, r.Files[0].Path, r))
+		delete(c.Facts.Links, iface)
+	}
+	return out, nil
+}
+
 // Ifcfg is the file the article writes for one VLAN sub-interface.
 func Ifcfg(iface string, vlanID int, parent, addr string, gateway string) []byte {
 	ip, prefix, _ := strings.Cut(addr, "/")
@@ -49,7 +89,19 @@ func Ifcfg(iface string, vlanID int, parent, addr string, gateway string) []byte
 		ManagedHeader, vlanID, parent, iface, iface, ip, prefix, gateway))
 }
 
-func (s VLANIfcfg) planVLAN(c *Context, v *inventory.VLAN, iface, addr string) (*Change, error) {
+// hostVLANs are the VLAN sub-interfaces the inventory gives the context's
+// host, in inventory order.
+func hostVLANs(c *Context) []VLANIface {
+	var out []VLANIface
+	for _, v := range c.Inv.VLANs {
+		if addr, ok := v.Addr(c.Host.Name); ok {
+			out = append(out, VLANIface{Name: c.Inv.Interface(c.Host, v.ID), ID: v.ID, Parent: c.Host.Parent, Addr: addr, Gateway: v.Gateway})
+		}
+	}
+	return out
+}
+
+func (s VLANIfcfg) planVLAN(c *Context, id int, gateway, iface, addr string) (*Change, error) {
 	path := ifcfgPath(iface)
 	old := c.Facts.Files[path]
 	link := c.Facts.Links[iface]
@@ -59,7 +111,7 @@ func (s VLANIfcfg) planVLAN(c *Context, v *inventory.VLAN, iface, addr string) (
 	} else if old != nil && !isManaged(old.Data) {
 		conflict = fmt.Sprintf("%s exists on %s and was not written by mvorch", path, c.Host.Name)
 	}
-	ch := c.writeFile(s, path, Ifcfg(iface, v.ID, c.Host.Parent, addr, v.Gateway.String()), 0o644)
+	ch := c.writeFile(s, path, Ifcfg(iface, id, c.Host.Parent, addr, gateway), 0o644)
 	up := link != nil && link.Up && containsStr(link.Addrs, addr)
 	ifup := exec(sh.New("ifup", "ifcfg-"+iface))
 	ifdown := exec(sh.New("ifdown", "ifcfg-"+iface).Raw("|| true"))

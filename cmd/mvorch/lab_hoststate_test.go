@@ -29,7 +29,7 @@ func TestLabBadHostStates(t *testing.T) {
 			want: []string{"docker02: facts: docker.service is active but dockerd does not answer on /var/run/docker.sock", "check it with docker info"}},
 		{name: "no network-scripts", host: "docker02", setup: "mv /etc/sysconfig/network-scripts /etc/sysconfig/ns.moved",
 			cleanup: "mv /etc/sysconfig/ns.moved /etc/sysconfig/network-scripts", planFails: true,
-			want: []string{"docker02 has no /etc/sysconfig/network-scripts: not a RHEL-style host"}},
+			want: []string{"docker02: promisc: no network configuration tool mvorch knows on docker02: looked for /etc/sysconfig/network-scripts with ifup (ifcfg)"}},
 		{name: "8021q unavailable", host: "docker01", setup: "echo 8021q > /etc/mvlab/unavailable-modules",
 			cleanup: ": > /etc/mvlab/unavailable-modules", planFails: true,
 			want: []string{"8021q is not available on docker01 (modinfo 8021q fails)"}},
