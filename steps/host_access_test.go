@@ -152,3 +152,24 @@ func TestHostAccessSteadyState(t *testing.T) {
 		t.Errorf("a shim on the wrong parent: %+v", chs)
 	}
 }
+
+// The same on a NetworkManager host: a shim that runs on the lab's VLAN
+// stand-in (a macvlan, so the shim hangs off the NIC) is not started again.
+// The VLAN step must leave the facts of a VLAN that is up as they are.
+func TestHostAccessSteadyStateNetworkManager(t *testing.T) {
+	inv := hostAccessInventory(t)
+	facts := map[string]*Facts{"docker01": nmFacts("docker01"), "docker02": nmFacts("docker02")}
+	if _, err := Build(inv, facts); err != nil {
+		t.Fatal(err)
+	}
+	f := facts["docker01"]
+	f.Links["ens33.10"].Kind = "macvlan"
+	f.Links["mv-ens33.10"].Parent = "ens33"
+	p, err := Build(inv, facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chs := changesOf(p, "docker01", "host-access"); len(chs) != 0 {
+		t.Errorf("a running shim planned again: %+v", chs[0])
+	}
+}

@@ -72,7 +72,12 @@ func (s VLANIfcfg) planRendered(c *Context, b NetBackend, vr VLANRenderer) ([]*C
 		if ch != nil {
 			out = append(out, ch)
 		}
-		c.Facts.Links[iface] = &Link{Name: iface, Up: true, Kind: "vlan", Parent: c.Host.Parent, Addrs: []string{addr.String()}}
+		// What the run makes, for the later steps; an interface that is up
+		// with its address keeps its real facts (in the lab a VLAN is a
+		// macvlan stand-in, and a shim on it hangs off the NIC: onParent).
+		if !running {
+			c.Facts.Links[iface] = &Link{Name: iface, Up: true, Kind: "vlan", Parent: c.Host.Parent, Addrs: []string{addr.String()}}
+		}
 	}
 	for _, iface := range sortedKeys(found) {
 		r := found[iface]

@@ -16,7 +16,11 @@ import (
 	"github.com/mvorch/mvorch/testbed/labtest"
 )
 
-func TestMain(m *testing.M) { labtest.Main(m, 3) }
+// docker02 is an rhel10 host (NetworkManager keyfiles), the others rhel7
+// (ifcfg files and units): a router is tested on each kind.
+func TestMain(m *testing.M) {
+	labtest.MainWith(m, labtest.Options{Hosts: 3, Flavors: []string{"rhel7", "rhel10", "rhel7"}})
+}
 
 // The lab's addresses (203.0.113.0/24, a documentation range), in /27s and
 // /26s: VLAN 10's host addresses .0/27, VLAN 20's .32/27, VLAN 30's .64/27,
@@ -201,15 +205,23 @@ func planNothing(t *testing.T, lab *labtest.Lab, inv, after string) {
 	}
 }
 
-// A router on docker02 (which runs containers) between mac_net10 and
+// A router on a host that runs containers, between mac_net10 and
 // mac_net20: containers of the two networks reach each other on both hosts,
 // mac_net30 stays apart, and so they stay after `systemctl restart docker`
 // on the router, a stop and start of docker, and after it reboots cleanly
-// and loses power, without mvorch. rollback --all restores every host's snapshot, forwarding and
-// firewall included.
+// and loses power, without mvorch. rollback --all restores every host's
+// snapshot, forwarding and firewall included. The router is docker02, an
+// rhel10 host (its gateways are NetworkManager macvlan profiles), then
+// docker01, an rhel7 host (units).
 func TestLabRouterOnDockerHost(t *testing.T) {
+	for _, router := range []string{"docker02", "docker01"} {
+		t.Run(router+"-"+labtest.Get(t).Host(t, router).Flavor, func(t *testing.T) { routerOnDockerHost(t, router) })
+	}
+}
+
+func routerOnDockerHost(t *testing.T, router string) {
 	lab := labtest.Get(t)
-	inv := inventory(t, lab, "docker02", "docker01", "docker02")
+	inv := inventory(t, lab, router, "docker01", "docker02")
 	before := lab.Snapshots(t)
 	rolledBack := false
 	t.Cleanup(func() {
@@ -220,11 +232,11 @@ func TestLabRouterOnDockerHost(t *testing.T) {
 
 	lab.MustMvorch(t, "run", inv)
 	v, _ := verifyJSON(t, lab, inv)
-	checkPairs(t, v, "docker02")
+	checkPairs(t, v, router)
 	checkPings(t, lab)
-	checkRouterHost(t, lab, "docker02", "DOCKER-USER")
+	checkRouterHost(t, lab, router, "DOCKER-USER")
 	text := lab.MustMvorch(t, "verify", inv).Stdout
-	for _, want := range []string{"rt: reachable through a router", "routed: docker02 forwards between mac_net10, mac_net20", "bbox10  .       rt"} {
+	for _, want := range []string{"rt: reachable through a router", "routed: " + router + " forwards between mac_net10, mac_net20", "bbox10  .       rt"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("verify's text lacks %q:\n%s", want, text)
 		}
@@ -234,16 +246,16 @@ func TestLabRouterOnDockerHost(t *testing.T) {
 	// A restart restarts the firewall unit (PartOf=docker.service); a stop
 	// stops it, and the start after brings it back (docker.service.wants).
 	for _, cmd := range []string{"systemctl restart docker", "systemctl stop docker docker.socket; systemctl reset-failed docker; systemctl start docker"} {
-		lab.MustExec(t, "docker02", "systemctl reset-failed docker; "+cmd)
-		checkPairs(t, settle(t, lab, inv, cmd), "docker02")
-		checkRouterHost(t, lab, "docker02", "DOCKER-USER")
+		lab.MustExec(t, router, "systemctl reset-failed docker; "+cmd)
+		checkPairs(t, settle(t, lab, inv, cmd), router)
+		checkRouterHost(t, lab, router, "DOCKER-USER")
 	}
 
 	for _, hard := range []bool{false, true} {
-		lab.Reboot(t, "docker02", hard)
-		what := fmt.Sprintf("a reboot of docker02 (power cut: %v)", hard)
-		checkPairs(t, settle(t, lab, inv, what), "docker02")
-		checkRouterHost(t, lab, "docker02", "DOCKER-USER")
+		lab.Reboot(t, router, hard)
+		what := fmt.Sprintf("a reboot of %s (power cut: %v)", router, hard)
+		checkPairs(t, settle(t, lab, inv, what), router)
+		checkRouterHost(t, lab, router, "DOCKER-USER")
 		checkPings(t, lab)
 		planNothing(t, lab, inv, what)
 	}

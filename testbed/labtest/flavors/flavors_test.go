@@ -178,3 +178,36 @@ func TestLabFlavorsUnknownIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// On rhel10, a macvlan profile whose parent is a VLAN (a router's gateway on
+// a VLAN) cannot be activated by NetworkManager on the lab's stand-in, as it
+// could on a real 802.1Q device: the lab's nmcli makes it, with its addresses
+// and routes, and brings it back at boot after the VLAN; down removes it.
+func TestLabFlavorsMacvlanOnVLANStandIn(t *testing.T) {
+	lab := labtest.Get(t)
+	host := hostOf(t, lab, "rhel10")
+	t.Cleanup(func() {
+		lab.Exec(t, host, "nmcli connection delete labtest-gw labtest-v40; ip link del labtest-gw; ip link del ens33.40")
+	})
+	lab.MustExec(t, host, `nmcli connection add type vlan con-name labtest-v40 ifname ens33.40 dev ens33 id 40 \
+ipv4.method manual ipv4.addresses 203.0.113.44/27 ipv6.method disabled >/dev/null &&
+nmcli connection up labtest-v40 >/dev/null &&
+nmcli connection add type macvlan con-name labtest-gw ifname labtest-gw dev ens33.40 mode bridge \
+ipv4.method manual ipv4.addresses 203.0.113.33/32 ipv4.routes "203.0.113.32/27 src=203.0.113.33, 203.0.113.200/29 203.0.113.34 50" ipv6.method disabled >/dev/null &&
+nmcli connection up labtest-gw`)
+	check := func(when string) {
+		out := lab.MustExec(t, host, "ip -o -4 addr show labtest-gw; ip route show dev labtest-gw")
+		for _, want := range []string{"203.0.113.33/32", "203.0.113.32/27 scope link src 203.0.113.33", "203.0.113.200/29 via 203.0.113.34 metric 50"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: want %q in:\n%s", when, want, out)
+			}
+		}
+	}
+	check("after nmcli connection up")
+	lab.Reboot(t, host, true)
+	check("after a power cut")
+	lab.MustExec(t, host, "nmcli connection down labtest-gw")
+	if r := lab.Exec(t, host, "ip link show labtest-gw"); r.Code == 0 {
+		t.Errorf("labtest-gw still exists after nmcli connection down")
+	}
+}
