@@ -107,10 +107,16 @@ type Client struct {
 
 	// shellTurn is held by the command the shell runs (a one-token
 	// semaphore); shell is the running shell, nil before the first
-	// command or after it broke.
+	// command or after it broke; lockPath is the lock it holds (ShellLock).
 	shellTurn chan struct{}
 	shellMu   sync.Mutex
 	shell     *remoteShell
+	lockPath  string
+	// The shell's watch for a cut link and mvorch's heartbeat (shell.go's
+	// defaults; tests shorten them).
+	shellCheck  string
+	shellChecks int
+	shellBeat   time.Duration
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -173,6 +179,9 @@ func dialWith(ctx context.Context, cfg Config, dialTCP tcpDialer) (*Client, erro
 		conn:         conn,
 		sessions:     make(chan struct{}, cfg.MaxSessions),
 		shellTurn:    make(chan struct{}, 1),
+		shellCheck:   shellCheckEvery,
+		shellChecks:  shellSilenceChecks,
+		shellBeat:    shellHeartbeat,
 		addedHostKey: hk.added,
 	}
 	kctx, cancel := context.WithCancel(context.Background())
