@@ -38,7 +38,10 @@ import (
 // session of its own (setsid), in the background of the reading loop, its
 // script, stdin and stderr in files of a private temp directory (mktemp -d
 // makes it 0700); its stdout goes through a relay outside that session, so
-// that killing the command's process group never cuts a frame short. The
+// that killing the command's process group never cuts a frame short (dd
+// says how many bytes it copied: its last line starts with the number, in
+// every locale). A request cut short by a cut link blocks the reading loop:
+// the watch kills it then, as it kills a silent one. The
 // lock's file descriptor (9) is closed for everything the shell starts: only
 // the shell holds the lock. The builtin read takes a pipe a byte at a time,
 // and GNU head -c reads no more than it is asked for, so nothing spills from
@@ -58,13 +61,13 @@ while IFS= read -r l; do
   case $l in
   .) ;;
   "C "*) set -- $l
-    { [ "$2" = 0 ] || timeout 30 head -c "$2"; } > "$t/s" && { [ "$3" = 0 ] || timeout 30 head -c "$3"; } > "$t/i" || exit 1
+    { [ "$2" = 0 ] || head -c "$2"; } > "$t/s" && { [ "$3" = 0 ] || head -c "$3"; } > "$t/i" || exit 1
     rm -f "$t/rc"
     (exec 4>&1
     { setsid sh -c 'echo "P $$" >&4; exec sh "$1/s" < "$1/i" 2> "$1/e" 4>&-' sh "$t"; echo $? > "$t/rc"; } | while :; do
-      dd bs=65536 count=1 2>/dev/null > "$t/o"; n=$(wc -c < "$t/o"); [ "$n" -gt 0 ] || break; echo "O $n"; cat "$t/o"
+      dd bs=65536 count=1 > "$t/o" 2> "$t/d"; n=0; while read -r x _; do n=$x; done < "$t/d"; [ "$n" -gt 0 ] || break; echo "O $n"; cat "$t/o"
     done
-    rc=255; read -r rc < "$t/rc"; n=$(wc -c < "$t/e"); echo "R $rc $n"; [ "$n" = 0 ] || cat "$t/e") 9>&- &
+    rc=255; read -r rc < "$t/rc"; n=0; [ ! -s "$t/e" ] || n=$(wc -c < "$t/e"); echo "R $rc $n"; [ "$n" = 0 ] || cat "$t/e") 9>&- &
     ;;
   "K "*) kill -KILL "-${l#K }" 2>/dev/null ;;
   "L "*) p=${l#L }
