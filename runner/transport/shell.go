@@ -20,15 +20,17 @@ import (
 // The shell reads request lines on its standard input, always, also while a
 // command runs:
 //
-//	"C <script length> <stdin length>\n" <script> <stdin>: run a command
+//	"C <script length> <stdin length> <stream>\n" <script> <stdin>: run a
+//	               command (its stdout sent as it comes if stream is 1, else
+//	               at its end)
 //	"K <pgid>\n": kill a running command's process group (SIGKILL)
 //	"L <path>\n": take an flock on path (creating its directory), held by
 //	               the shell itself until "U\n" or until the shell ends
 //	".\n": a heartbeat, mvorch is still there
 //
 // A command answers "P <pgid>\n" once it has started, then "O <n>\n" <n
-// bytes of stdout> as stdout comes (so that Stream can act on it before the
-// command ends), then "R <status> <stderr length>\n" <stderr>. A lock answers
+// bytes of stdout>, as stdout comes (so that Stream can act on it before the
+// command ends) or at once at its end (Run: fewer processes), then "R <status> <stderr length>\n" <stderr>. A lock answers
 // "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held by someone else.
 //
 // The shell ends at EOF (mvorch closed the connection, or died), or after
@@ -36,16 +38,17 @@ import (
 // (the link to mvorch was cut): the lock it holds is freed then, as the lock's
 // session of its own was freed before the one shell. Each command runs in a
 // session of its own (setsid), in the background of the reading loop, its
-// script, stdin and stderr in files of a private temp directory (mktemp -d
-// makes it 0700); its stdout goes through a relay outside that session, so
-// that killing the command's process group never cuts a frame short (dd
+// script (sourced by that session's sh: one process fewer than sh SCRIPT),
+// stdin, stdout and stderr in files of a private temp directory (mktemp -d
+// makes it 0700). Streamed stdout goes through a relay outside that session,
+// so that killing the command's process group never cuts a frame short (dd
 // says how many bytes it copied: its last line starts with the number, in
 // every locale). A request cut short by a cut link blocks the reading loop:
-// the watch kills it then, as it kills a silent one. The
-// lock's file descriptor (9) is closed for everything the shell starts: only
-// the shell holds the lock. The builtin read takes a pipe a byte at a time,
-// and GNU head -c reads no more than it is asked for, so nothing spills from
-// one request into the next. The commands get the umask and environment the
+// the watch kills it then, as it kills a silent one. The lock's file
+// descriptor (9) is closed for everything the shell starts: only the shell
+// holds the lock. The builtin read takes a pipe a byte at a time, and GNU
+// head -c reads no more than it is asked for, so nothing spills from one
+// request into the next. The commands get the umask and environment the
 // session has.
 const shellLoop = `t=$(mktemp -d) || exit 1
 (n=0; while kill -0 $$; do
@@ -55,6 +58,7 @@ const shellLoop = `t=$(mktemp -d) || exit 1
 done) </dev/null >/dev/null 2>&1 &
 w=$!
 trap 'kill $w 2>/dev/null; rm -rf "$t"' EXIT; trap 'exit 1' HUP PIPE TERM
+job() { setsid sh -c 'echo "P $$" >&4; exec 4>&- < "$0/i" 2> "$0/e"; . "$0/s"' "$t"; echo $? > "$t/rc"; }
 echo ready
 while IFS= read -r l; do
   : > "$t/hb"
@@ -62,11 +66,14 @@ while IFS= read -r l; do
   .) ;;
   "C "*) set -- $l
     { [ "$2" = 0 ] || head -c "$2"; } > "$t/s" && { [ "$3" = 0 ] || head -c "$3"; } > "$t/i" || exit 1
-    rm -f "$t/rc"
     (exec 4>&1
-    { setsid sh -c 'echo "P $$" >&4; exec sh "$1/s" < "$1/i" 2> "$1/e" 4>&-' sh "$t"; echo $? > "$t/rc"; } | while :; do
-      dd bs=65536 count=1 > "$t/o" 2> "$t/d"; n=0; while read -r x _; do n=$x; done < "$t/d"; [ "$n" -gt 0 ] || break; echo "O $n"; cat "$t/o"
-    done
+    if [ "$4" = 1 ]; then
+      job | while :; do
+        dd bs=65536 count=1 > "$t/o" 2> "$t/d"; n=0; while read -r x _; do n=$x; done < "$t/d"; [ "$n" -gt 0 ] || break; echo "O $n"; cat "$t/o"
+      done
+    else
+      job > "$t/o"; n=0; [ ! -s "$t/o" ] || n=$(wc -c < "$t/o"); [ "$n" = 0 ] || { echo "O $n"; cat "$t/o"; }
+    fi
     rc=255; read -r rc < "$t/rc"; n=0; [ ! -s "$t/e" ] || n=$(wc -c < "$t/e"); echo "R $rc $n"; [ "$n" = 0 ] || cat "$t/e") 9>&- &
     ;;
   "K "*) kill -KILL "-${l#K }" 2>/dev/null ;;
@@ -403,7 +410,11 @@ func (rs *remoteShell) lock(path string) error {
 // non-zero; any other error leaves the shell unusable.
 func (rs *remoteShell) exchange(cmd string, stdin []byte, tee io.Writer, pids chan<- int) (Result, error) {
 	req := make([]byte, 0, len(cmd)+len(stdin)+32)
-	req = fmt.Appendf(req, "C %d %d\n", len(cmd), len(stdin))
+	stream := 0
+	if tee != nil {
+		stream = 1
+	}
+	req = fmt.Appendf(req, "C %d %d %d\n", len(cmd), len(stdin), stream)
 	req = append(append(req, cmd...), stdin...)
 	if err := rs.send(req); err != nil {
 		return Result{}, err
