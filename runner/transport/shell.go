@@ -78,9 +78,10 @@ while IFS= read -r l; do
     ;;
   "K "*) kill -KILL "-${l#K }" 2>/dev/null ;;
   "L "*) p=${l#L }
-    if mkdir -p -- "${p%%/*}" 2> "$t/e" && (: >> "$p") 2> "$t/e"; then exec 9>> "$p"; flock -n -E 75 9 2> "$t/e"; rc=$?; else rc=1; fi
+    : > "$t/e"; rc=1
+    if { { [ -d "${p%%/*}" ] || mkdir -p -- "${p%%/*}"; } && command exec 9>> "$p"; } 2> "$t/e"; then flock -n -E 75 9 2> "$t/e"; rc=$?; fi
     [ $rc = 0 ] || exec 9>&-
-    n=$(wc -c < "$t/e"); echo "L $rc $n"; [ "$n" = 0 ] || cat "$t/e" ;;
+    n=0; [ ! -s "$t/e" ] || n=$(wc -c < "$t/e"); echo "L $rc $n"; [ "$n" = 0 ] || cat "$t/e" ;;
   U) exec 9>&- ;;
   *) exit 1 ;;
   esac

@@ -2,8 +2,10 @@ package transport
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,6 +77,19 @@ func TestShellLock(t *testing.T) {
 	}
 	if _, err := c.ShellLock(t.Context(), "relative/lock"); err == nil {
 		t.Error("a relative lock path was taken")
+	}
+	// A lock file that cannot be made is an error with the shell's
+	// complaint, and the shell goes on.
+	file := filepath.Join(f.dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ShellLock(t.Context(), filepath.Join(file, "lock"))
+	if !errors.As(err, &exit) || exit.Code == 0 || exit.Code == 75 || !strings.Contains(exit.Stderr, "file") {
+		t.Errorf("lock under a file: got %v", err)
+	}
+	if res, err := c.Run(t.Context(), "echo on", nil); err != nil || string(res.Stdout) != "on\n" {
+		t.Errorf("after a failed lock: %q %v", res.Stdout, err)
 	}
 }
 
