@@ -39,9 +39,10 @@ type Config struct {
 	Become         string
 	BecomePassword *BecomePassword
 
-	// OneShell runs every command (Run) and file operation through one
-	// long-lived shell per connection (see shell.go), so that the host's
-	// login shell and sudo start once, not once per command.
+	// OneShell runs every command (Run, Stream), file operation and the
+	// lock (ShellLock) through one long-lived shell per connection (see
+	// shell.go), so that the host's login shell and sudo start once, not
+	// once per command.
 	OneShell bool
 
 	// Passphrases, when set, is shared by the Dials of one command so that
