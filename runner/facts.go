@@ -17,7 +17,7 @@ func (r *Runner) Facts() map[string]*steps.Facts { return r.facts }
 
 // Gather reads every host's facts (one shell script, with dockerd's API read
 // beside it), then asks the registry which images it already serves. After
-// Lock, the script is the one the lock's own session ran.
+// Lock, the script is the one Lock ran once it held the lock.
 func (r *Runner) Gather(ctx context.Context) error {
 	facts := map[string]*steps.Facts{}
 	var mu sync.Mutex
@@ -95,7 +95,7 @@ func (r *Runner) hostFacts(ctx context.Context, h *inventory.Host) (*steps.Facts
 	return f, f.SetDocker(*api)
 }
 
-// putLocked keeps the facts output the lock's session reads for host.
+// putLocked keeps the facts output Lock reads for host.
 func (r *Runner) putLocked(host string, out *factsOutput) {
 	r.lockedMu.Lock()
 	defer r.lockedMu.Unlock()
@@ -105,7 +105,7 @@ func (r *Runner) putLocked(host string, out *factsOutput) {
 	r.locked[host] = out
 }
 
-// takeLocked returns the facts output the lock's session read for host, once.
+// takeLocked returns the facts output Lock read for host, once.
 func (r *Runner) takeLocked(host string) *factsOutput {
 	r.lockedMu.Lock()
 	defer r.lockedMu.Unlock()

@@ -476,11 +476,11 @@ func (r *Runner) pingOnHost(ctx context.Context, host string, pairs []Pair, ipOf
 
 // startPings starts the ping script, whose stdout is read as it comes. stderr
 // is what the script printed there once out has ended (or why it could not
-// run); stop ends the reading. On a session of its own (Pipe), stop closes
-// the session. Through the host's one shell, the script runs as Stream's
-// command and is not cut short by stop, nor when ctx ends (killing it would
-// cost the host a session of its own): what pings are left end within their
-// -W.
+// run); stop ends the reading and the script: on a session of its own (Pipe),
+// stop closes the session; through the host's one shell, stop (or the end of
+// ctx) kills the script's process group through the shell itself, so that
+// pings still waiting out their -W do not keep the shell from the host's
+// next command.
 func startPings(ctx context.Context, c *transport.Client, script string) (out io.Reader, stderr func() (string, error), stop func(), err error) {
 	if !c.OneShell() {
 		conn, err := c.Pipe(ctx, script)
@@ -494,9 +494,10 @@ func startPings(ctx context.Context, c *transport.Client, script string) (out io
 	var msg string
 	var runErr error
 	ended := make(chan struct{})
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer close(ended)
-		res, err := c.Stream(context.WithoutCancel(ctx), script, nil, pw)
+		res, err := c.Stream(ctx, script, nil, pw)
 		var exit *transport.ExitError
 		switch {
 		case errors.As(err, &exit):
@@ -508,5 +509,5 @@ func startPings(ctx context.Context, c *transport.Client, script string) (out io
 		}
 		pw.Close()
 	}()
-	return pr, func() (string, error) { <-ended; return msg, runErr }, func() { pr.Close() }, nil
+	return pr, func() (string, error) { <-ended; return msg, runErr }, func() { cancel(); pr.Close() }, nil
 }

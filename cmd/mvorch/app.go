@@ -55,7 +55,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			"8021q, ifcfg VLAN sub-interfaces, registry trust for docker, the registry, images,\n" +
 			"macvlan networks, containers, then a ping check across hosts.\n\n" +
 			"Exit codes: 0 success or nothing to change; 1 any failure (a failed verify too);\n" +
-			"2 changes pending (plan/run --dry-run with --detailed-exitcode); 130 interrupted.",
+			"2 changes pending (plan/run --dry-run with --detailed-exitcode); 130 interrupted.\n\n" +
+			"Environment: MVORCH_BECOME_PASSWORD, the sudo password for become = \"sudo\";\n" +
+			"MVORCH_ONE_SHELL=0 runs each remote command in an SSH session of its own instead of\n" +
+			"through one long-lived shell per host (the default: a slow login shell and sudo are\n" +
+			"paid once per host); NO_COLOR, as --no-color.",
 		Reader:                 stdin,
 		Writer:                 stdout,
 		ErrWriter:              stderr,

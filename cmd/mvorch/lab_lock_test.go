@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"maps"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -78,3 +80,41 @@ func TestLabLockPerHost(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// With the one shell (the default) a whole run, lock and facts included,
+// costs each host one SSH session, so a slow login shell and sudo are paid
+// once per host; a no-op run too. MVORCH_ONE_SHELL=0 goes back to a session
+// per command, and the lock in one of its own.
+func TestLabOneSessionPerHost(t *testing.T) {
+	lab := labtest.Get(t)
+	inv := lab.Inventory()
+	before := lab.Snapshots(t)
+	t.Cleanup(func() { lab.Reset(t, inv, before) })
+	sessions := func(r labtest.Result) map[string]int {
+		got := map[string]int{}
+		for _, l := range strings.Split(r.Stderr, "\n") {
+			var host string
+			var n int
+			if _, err := fmt.Sscanf(l, "%s %d ssh sessions", &host, &n); err == nil {
+				got[strings.TrimSuffix(host, ":")] = n
+			}
+		}
+		return got
+	}
+	want := map[string]int{"docker01": 1, "docker02": 1}
+	if got := sessions(lab.MustMvorch(t, "-v", "run", inv)); !maps.Equal(got, want) {
+		t.Errorf("cold run: ssh sessions per host %v, want %v", got, want)
+	}
+	if got := sessions(lab.MustMvorch(t, "-v", "run", inv)); !maps.Equal(got, want) {
+		t.Errorf("no-op run: ssh sessions per host %v, want %v", got, want)
+	}
+	// Without it, the same no-op run takes a session for the lock and one
+	// for the ping check.
+	t.Setenv("MVORCH_ONE_SHELL", "0")
+	got := sessions(lab.MustMvorch(t, "-v", "run", inv))
+	for host := range want {
+		if got[host] < 2 {
+			t.Errorf("MVORCH_ONE_SHELL=0: %s had %d ssh sessions for a no-op run, want 2 or more", host, got[host])
+		}
+	}
+}

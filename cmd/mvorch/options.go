@@ -84,9 +84,9 @@ func runnerOptions(c *cli.Context, progress bool) runner.Options {
 		AskBecomePass:     c.Bool("ask-become-pass"),
 		SSHConfig:         c.String("ssh-config"),
 		Warn:              c.App.ErrWriter,
-		// MVORCH_ONE_SHELL=1 runs every command through one shell per
-		// host (off by default until it meets issue 21's goals).
-		OneShell: os.Getenv("MVORCH_ONE_SHELL") == "1",
+		// Every command goes through one shell per host unless
+		// MVORCH_ONE_SHELL=0 (a session per command, as before it).
+		OneShell: os.Getenv("MVORCH_ONE_SHELL") != "0",
 	}
 	verbose := 0
 	for _, x := range c.Lineage() { // -v before the command counts too

@@ -153,6 +153,10 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	if _, err := os.Stat(mark); err == nil {
 		t.Error("the cancelled command's child ran on: its process group was not killed")
 	}
+	// The kill went through the shell: no session of its own.
+	if n := c.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
 }
 
 func TestShellCancelWhileQueued(t *testing.T) {

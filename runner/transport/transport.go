@@ -40,9 +40,10 @@ type Config struct {
 	Become         string
 	BecomePassword *BecomePassword
 
-	// OneShell runs every command (Run) and file operation through one
-	// long-lived shell per connection (see shell.go), so that the host's
-	// login shell and sudo start once, not once per command.
+	// OneShell runs every command (Run, Stream), file operation and the
+	// lock (ShellLock) through one long-lived shell per connection (see
+	// shell.go), so that the host's login shell and sudo start once, not
+	// once per command.
 	OneShell bool
 
 	// Passphrases, when set, is shared by the Dials of one command so that
@@ -108,10 +109,16 @@ type Client struct {
 
 	// shellTurn is held by the command the shell runs (a one-token
 	// semaphore); shell is the running shell, nil before the first
-	// command or after it broke.
+	// command or after it broke; lockPath is the lock it holds (ShellLock).
 	shellTurn chan struct{}
 	shellMu   sync.Mutex
 	shell     *remoteShell
+	lockPath  string
+	// The shell's watch for a cut link and mvorch's heartbeat (shell.go's
+	// defaults; tests shorten them).
+	shellCheck  string
+	shellChecks int
+	shellBeat   time.Duration
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -174,6 +181,9 @@ func dialWith(ctx context.Context, cfg Config, dialTCP tcpDialer) (*Client, erro
 		conn:         conn,
 		sessions:     make(chan struct{}, cfg.MaxSessions),
 		shellTurn:    make(chan struct{}, 1),
+		shellCheck:   shellCheckEvery,
+		shellChecks:  shellSilenceChecks,
+		shellBeat:    shellHeartbeat,
 		addedHostKey: hk.added,
 	}
 	kctx, cancel := context.WithCancel(context.Background())

@@ -12,8 +12,8 @@ import (
 // written over exec sessions: as root and as the sudo user deploy, a second
 // run changes nothing and rollback --all restores the hosts' snapshots;
 // -v says which transfer each host used: SFTP where the host serves it,
-// else exec sessions; with one shell per host (MVORCH_ONE_SHELL=1) both
-// hosts' files go through it, SFTP or not.
+// else exec sessions (MVORCH_ONE_SHELL=0); with one shell per host (the
+// default) both hosts' files go through it, SFTP or not.
 func TestLabNoSFTP(t *testing.T) {
 	lab := labtest.Get(t)
 	// The knob works: real ssh is refused the subsystem on docker02 only.
@@ -28,10 +28,10 @@ func TestLabNoSFTP(t *testing.T) {
 		oneShell           string // MVORCH_ONE_SHELL
 		docker01, docker02 string // the transfers -v must name
 	}{
-		{"root", lab.Inventory(), "", "sftp", "exec (no SFTP)"},
-		{"deploy with sudo", asUser(t, lab, "deploy"), "", "sftp via sudo", "exec via sudo (no SFTP)"},
-		{"root, one shell", lab.Inventory(), "1", "the host's one shell", "the host's one shell"},
-		{"deploy with sudo, one shell", asUser(t, lab, "deploy"), "1", "the host's one shell via sudo", "the host's one shell via sudo"},
+		{"root", lab.Inventory(), "0", "sftp", "exec (no SFTP)"},
+		{"deploy with sudo", asUser(t, lab, "deploy"), "0", "sftp via sudo", "exec via sudo (no SFTP)"},
+		{"root, one shell", lab.Inventory(), "", "the host's one shell", "the host's one shell"},
+		{"deploy with sudo, one shell", asUser(t, lab, "deploy"), "", "the host's one shell via sudo", "the host's one shell via sudo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("MVORCH_ONE_SHELL", tc.oneShell)
