@@ -127,23 +127,11 @@ func TestHostAccessRecreatesNetworkForAux(t *testing.T) {
 // one missing from a parent that is a real VLAN is started again.
 func TestHostAccessSteadyState(t *testing.T) {
 	inv := hostAccessInventory(t)
-	facts := map[string]*Facts{"docker01": okFacts("docker01"), "docker02": okFacts("docker02")}
-	if _, err := Build(inv, facts); err != nil {
-		t.Fatal(err)
-	}
+	facts := runningOnStandIn(t, inv, okFacts)
 	f := facts["docker01"]
-	f.Links["ens33.10"].Kind = "macvlan"
-	f.Links["mv-ens33.10"].Parent = "ens33"
-	p, err := Build(inv, facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if chs := changesOf(p, "docker01", "host-access"); len(chs) != 0 {
-		t.Errorf("a running shim planned again: %+v", chs[0])
-	}
 	f.Links["ens33.10"].Kind = "vlan"
 	f.Links["mv-ens33.10"].Parent = "ens33" // as the facts would show it again
-	p, err = Build(inv, facts)
+	p, err := Build(inv, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +145,16 @@ func TestHostAccessSteadyState(t *testing.T) {
 // stand-in (a macvlan, so the shim hangs off the NIC) is not started again.
 // The VLAN step must leave the facts of a VLAN that is up as they are.
 func TestHostAccessSteadyStateNetworkManager(t *testing.T) {
-	inv := hostAccessInventory(t)
-	facts := map[string]*Facts{"docker01": nmFacts("docker01"), "docker02": nmFacts("docker02")}
+	runningOnStandIn(t, hostAccessInventory(t), nmFacts)
+}
+
+// runningOnStandIn plans inv on hosts made by facts of, takes the facts to
+// what the run leaves (a shim running on docker01's VLAN stand-in, so it
+// hangs off the NIC), checks that a second plan does not start the shim
+// again, and returns those facts.
+func runningOnStandIn(t *testing.T, inv *inventory.Inventory, of func(string) *Facts) map[string]*Facts {
+	t.Helper()
+	facts := map[string]*Facts{"docker01": of("docker01"), "docker02": of("docker02")}
 	if _, err := Build(inv, facts); err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +168,5 @@ func TestHostAccessSteadyStateNetworkManager(t *testing.T) {
 	if chs := changesOf(p, "docker01", "host-access"); len(chs) != 0 {
 		t.Errorf("a running shim planned again: %+v", chs[0])
 	}
+	return facts
 }
