@@ -1,8 +1,9 @@
 package transport
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mvorch/mvorch/runner/sh"
 )
 
 // The one shell: with Config.OneShell, every Run, every file operation and
@@ -18,74 +21,95 @@ import (
 // shell start-up and sudo are paid once per host, not once per command.
 //
 // The shell reads request lines on its standard input, always, also while a
-// command runs:
+// command runs. The first line is a token, fresh for each shell, that frames
+// every command's answer; then:
 //
-//	"C <script length> <stdin length> <stream>\n" <script> <stdin>: run a
-//	               command (its stdout sent as it comes if stream is 1, else
-//	               at its end)
+//	"C <script length> <stdin length>\n" <script> <stdin>: run a command
 //	"K <pgid>\n": kill a running command's process group (SIGKILL)
 //	"L <path>\n": take an flock on path (creating its directory), held by
 //	               the shell itself until "U\n" or until the shell ends
 //	".\n": a heartbeat, mvorch is still there
 //
-// A command answers "P <pgid>\n" once it has started, then "O <n>\n" <n
-// bytes of stdout>, as stdout comes (so that Stream can act on it before the
-// command ends) or at once at its end (Run: fewer processes), then "R <status> <stderr length>\n" <stderr>. A lock answers
-// "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held by someone else.
+// A command answers "P <pgid>\n" once it has started, then its stdout as it
+// comes, straight from the command (no copy, and so no frame, in between),
+// then "<token> R <status> <e>\n": e is 1 when stderr follows, as <stderr>
+// "<token> E\n". The token holds no newline, so a line of output is never
+// held back waiting to see whether the token starts there. The token is not in the shell's command line
+// (it came on stdin) nor in the environment, and the commands never see it:
+// an output holding it by chance is as likely as guessing 130 random bits.
+// A lock answers "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held
+// by someone else.
 //
 // The shell ends at EOF (mvorch closed the connection, or died), or after
 // shellSilenceChecks checks shellCheckEvery apart that saw no request line
 // (the link to mvorch was cut): the lock it holds is freed then, as the lock's
 // session of its own was freed before the one shell. Each command runs in a
-// session of its own (setsid), in the background of the reading loop, its
-// script (sourced by that session's sh: one process fewer than sh SCRIPT),
-// stdin, stdout and stderr in files of a private temp directory (mktemp -d
-// makes it 0700). Streamed stdout goes through a relay outside that session,
-// so that killing the command's process group never cuts a frame short (dd
-// says how many bytes it copied: its last line starts with the number, in
-// every locale). A request cut short by a cut link blocks the reading loop:
-// the watch kills it then, as it kills a silent one. The lock's file
-// descriptor (9) is closed for everything the shell starts: only the shell
-// holds the lock. The builtin read takes a pipe a byte at a time, and GNU
-// head -c reads no more than it is asked for, so nothing spills from one
-// request into the next. The commands get the umask and environment the
-// session has.
-const shellLoop = `t=$(mktemp -d) || exit 1
+// process group of its own, in the background of the reading loop, its
+// stderr in a file of a private temp directory (mktemp -d makes it 0700). A
+// request cut short by a cut link blocks the reading loop: the watch kills it
+// then, as it kills a silent one. The lock's file descriptor (9) is closed
+// for everything the shell starts: only the shell holds the lock. The
+// commands get the umask and environment the session has.
+//
+// Under bash (the shell execs bash when the host has it: shellStart) no
+// program starts for a command but the command's own: the builtin read takes
+// the script (in the C locale, a byte per character; it reads a pipe a byte
+// at a time, so nothing spills from one request into the next) and job
+// control gives the command's subshell its own process group. A POSIX sh
+// without bash reads the script with head -c and starts the command with
+// setsid sh. Both read stdin, when there is some, with GNU head -c, which
+// reads no more than it is asked for.
+const shellLoop = `IFS= read -r _mk || exit 1
+_mt=$(mktemp -d) || exit 1
 (n=0; while kill -0 $$; do
-  if [ -e "$t/hb" ]; then rm -f "$t/hb"; n=0; else n=$((n+1)); fi
-  [ $n -lt %[2]d ] || { kill -TERM $$; sleep 2; kill -KILL $$; rm -rf "$t"; exit; }
+  if [ -e "$_mt/hb" ]; then rm -f "$_mt/hb"; n=0; else n=$((n+1)); fi
+  [ $n -lt %[2]d ] || { kill -TERM $$; sleep 2; kill -KILL $$; rm -rf "$_mt"; exit; }
   sleep %[1]s
 done) </dev/null >/dev/null 2>&1 &
-w=$!
-trap 'kill $w 2>/dev/null; rm -rf "$t"' EXIT; trap 'exit 1' HUP PIPE TERM
-job() { setsid sh -c 'echo "P $$" >&4; exec 4>&- < "$0/i" 2> "$0/e"; . "$0/s"' "$t"; echo $? > "$t/rc"; }
+_mw=$!
+trap 'kill $_mw 2>/dev/null; rm -rf "$_mt"' EXIT; trap 'exit 1' HUP PIPE TERM
+if [ -n "$BASH_VERSION" ] && [ -z "$_MVPOSIX" ]; then
+  _mlc=${LC_ALL-}; _mlcset=${LC_ALL+1}; LC_ALL=C
+  _mget() { _ms=; [ "$1" = 0 ] || IFS= read -r -N "$1" _ms; }
+  _mjob() { set -m
+    (if [ -n "$_mlcset" ]; then LC_ALL=$_mlc; else unset LC_ALL; fi
+    read -r _mp _ </proc/self/stat; echo "P $_mp"; set --; eval "$_ms") <"$_mi" 2>"$_mt/e" &
+    wait $!; }
+else
+  _mget() { if [ "$1" = 0 ]; then : > "$_mt/s"; else head -c "$1" > "$_mt/s"; fi; }
+  _mjob() { setsid sh -c 'echo "P $$"; . "$0/s"' "$_mt" <"$_mi" 2>"$_mt/e"; }
+fi
 echo ready
-while IFS= read -r l; do
-  : > "$t/hb"
-  case $l in
+while IFS= read -r _ml; do
+  : > "$_mt/hb"
+  case $_ml in
   .) ;;
-  "C "*) set -- $l
-    { [ "$2" = 0 ] || head -c "$2"; } > "$t/s" && { [ "$3" = 0 ] || head -c "$3"; } > "$t/i" || exit 1
-    (exec 4>&1
-    if [ "$4" = 1 ]; then
-      job | while :; do
-        dd bs=65536 count=1 > "$t/o" 2> "$t/d"; n=0; while read -r x _; do n=$x; done < "$t/d"; [ "$n" -gt 0 ] || break; echo "O $n"; cat "$t/o"
-      done
-    else
-      job > "$t/o"; n=0; [ ! -s "$t/o" ] || n=$(wc -c < "$t/o"); [ "$n" = 0 ] || { echo "O $n"; cat "$t/o"; }
-    fi
-    rc=255; read -r rc < "$t/rc"; n=0; [ ! -s "$t/e" ] || n=$(wc -c < "$t/e"); echo "R $rc $n"; [ "$n" = 0 ] || cat "$t/e") 9>&- &
+  "C "*) set -- $_ml
+    _mget "$2" && _mi=/dev/null && { [ "$3" = 0 ] || { _mi=$_mt/i; head -c "$3" > "$_mi"; }; } || exit 1
+    (_mjob; _mrc=$?
+    if [ -s "$_mt/e" ]; then printf '%%s R %%d 1\n' "$_mk" "$_mrc"; cat "$_mt/e"; printf '%%s E\n' "$_mk"
+    else printf '%%s R %%d 0\n' "$_mk" "$_mrc"; fi) 9>&- 2>/dev/null &
     ;;
-  "K "*) kill -KILL "-${l#K }" 2>/dev/null ;;
-  "L "*) p=${l#L }
-    : > "$t/e"; rc=1
-    if { { [ -d "${p%%/*}" ] || mkdir -p -- "${p%%/*}"; } && command exec 9>> "$p"; } 2> "$t/e"; then flock -n -E 75 9 2> "$t/e"; rc=$?; fi
-    [ $rc = 0 ] || exec 9>&-
-    n=0; [ ! -s "$t/e" ] || n=$(wc -c < "$t/e"); echo "L $rc $n"; [ "$n" = 0 ] || cat "$t/e" ;;
+  "K "*) kill -KILL "-${_ml#K }" 2>/dev/null ;;
+  "L "*) _mp=${_ml#L }
+    : > "$_mt/e"; _mrc=1
+    if { { [ -d "${_mp%%/*}" ] || mkdir -p -- "${_mp%%/*}"; } && command exec 9>> "$_mp"; } 2> "$_mt/e"; then flock -n -E 75 9 2> "$_mt/e"; _mrc=$?; fi
+    [ $_mrc = 0 ] || exec 9>&-
+    _mn=0; [ ! -s "$_mt/e" ] || _mn=$(wc -c < "$_mt/e"); echo "L $_mrc $_mn"; [ "$_mn" = 0 ] || cat "$_mt/e" ;;
   U) exec 9>&- ;;
   *) exit 1 ;;
   esac
 done`
+
+// shellStart is the shell's command line: the loop in bash when the host
+// has it (whatever the login shell, or sudo's sh, is), else in that shell.
+// posix keeps the POSIX path under bash too (tests).
+func shellStart(loop string, posix bool) string {
+	if posix {
+		return "_MVPOSIX=1; " + loop
+	}
+	return "_mL=" + sh.Quote(loop) + `; [ -n "$BASH_VERSION" ] || ! command -v bash >/dev/null 2>&1 || exec bash -c "$_mL"; eval "$_mL"`
+}
 
 // The shell's watch for a cut link: shellSilenceChecks checks, shellCheckEvery
 // apart, that saw no request line end it (25-30 s, as the lock's own
@@ -110,7 +134,11 @@ const killGrace = 15 * time.Second
 type remoteShell struct {
 	s    *started
 	free func()
-	out  *bufio.Reader
+	out  *shellReader
+	// tok frames command answers (shellLoop).
+	tok string
+	// cost is how long the shell took to start.
+	cost time.Duration
 	// wmu keeps each request whole: commands, kills, heartbeats and the
 	// lock's requests come from different goroutines.
 	wmu  sync.Mutex
@@ -158,9 +186,15 @@ type shellResult struct {
 
 // shellRun runs cmd, already checked, through the connection's shell,
 // copying its stdout to tee as it comes (nil: nowhere).
-// Commands take their turn: the shell runs one at a time.
+// Commands take their turn: the shell runs one at a time. A command that
+// finds the shell busy on a host where a session is cheap (spill) runs on a
+// session of its own instead, at once.
 func (c *Client) shellRun(ctx context.Context, cmd string, stdin []byte, tee io.Writer) (Result, error) {
-	rs, err := c.shellTurnFor(ctx)
+	rs, err := c.shellTurnFor(ctx, true)
+	if errors.Is(err, errSpill) {
+		c.spilled.Add(1)
+		return c.becomeRun(ctx, cmd, stdin, tee)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -191,16 +225,38 @@ func (c *Client) shellRun(ctx context.Context, cmd string, stdin []byte, tee io.
 	}
 }
 
+// errSpill is shellTurnFor's answer to a caller that may spill: the shell
+// is busy, and a session of its own costs less than waiting would.
+var errSpill = errors.New("the shell is busy")
+
+// spillBelow is the start-up time of the shell (a session, the login shell,
+// sudo) below which a command that finds the shell busy runs on a session of
+// its own rather than wait: on such a host a session costs a few
+// milliseconds, and the command it would wait for (the facts script, a ping
+// check that waits out its unanswered pings) often takes a hundred. Where
+// the login shell is slow, commands wait their turn. Under sudo with a
+// password commands always wait: the password goes to sudo once per host.
+const spillBelow = 100 * time.Millisecond
+
 // shellTurnFor waits for the shell's turn and returns the running shell,
-// started if there was none. The caller gives the turn back.
-func (c *Client) shellTurnFor(ctx context.Context) (*remoteShell, error) {
+// started if there was none. The caller gives the turn back. With spill,
+// a busy shell on a host where sessions are cheap is not waited for: the
+// error is errSpill, and the turn not taken.
+func (c *Client) shellTurnFor(ctx context.Context, spill bool) (*remoteShell, error) {
 	if err := c.lostErr(); err != nil {
 		return nil, err
 	}
 	select {
 	case c.shellTurn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		if spill && c.cheapSessions() {
+			return nil, errSpill
+		}
+		select {
+		case c.shellTurn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	rs, err := c.theShell(ctx)
 	if err != nil {
@@ -259,7 +315,7 @@ func (c *Client) theShell(ctx context.Context) (*remoteShell, error) {
 		}
 	}
 	c.shellMu.Lock()
-	c.shell = rs
+	c.shell, c.shellCost = rs, rs.cost
 	c.shellMu.Unlock()
 	go rs.heartbeat(c.shellBeat)
 	return rs, nil
@@ -267,20 +323,25 @@ func (c *Client) theShell(ctx context.Context) (*remoteShell, error) {
 
 // startShell starts a shell and waits until it is ready.
 func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
-	s, free, err := c.startSession(ctx, fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks))
+	start := time.Now()
+	s, free, err := c.startSession(ctx, shellStart(fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks), c.shellPOSIX))
 	if err != nil {
 		return nil, fmt.Errorf("starting the shell: %w", err)
 	}
-	rs := &remoteShell{s: s, free: free, out: bufio.NewReader(s.out), stop: make(chan struct{})}
-	ready := make(chan string, 1)
-	go func() {
-		l, _ := rs.out.ReadString('\n')
-		ready <- l
-	}()
+	rs := &remoteShell{s: s, free: free, out: newShellReader(s.out), tok: rand.Text(), stop: make(chan struct{})}
 	fail := func(err error) (*remoteShell, error) {
 		rs.closeOnce()
 		return nil, err
 	}
+	// Behind sudo's password, if sudo reads one.
+	if err := rs.send([]byte(rs.tok + "\n")); err != nil {
+		return fail(c.connErr(err))
+	}
+	ready := make(chan string, 1)
+	go func() {
+		l, _ := rs.out.line()
+		ready <- l
+	}()
 	// sudo reads a refused password's retries from the same stdin, which
 	// stays open: its complaint on stderr is the answer then.
 	poll := time.NewTicker(50 * time.Millisecond)
@@ -290,6 +351,7 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 		select {
 		case l := <-ready:
 			if l == "ready\n" {
+				rs.cost = time.Since(start)
 				return rs, nil
 			}
 			if err := c.exitErr(s, "the shell"); err != nil {
@@ -347,7 +409,7 @@ func (c *Client) ShellLock(ctx context.Context, path string) (release func(), er
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "\n\x00") {
 		return nil, fmt.Errorf("lock file %q: must be an absolute path on one line", path)
 	}
-	rs, err := c.shellTurnFor(ctx)
+	rs, err := c.shellTurnFor(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +456,7 @@ func (rs *remoteShell) lock(path string) error {
 	if tag != "L" || len(f) != 2 {
 		return fmt.Errorf("the shell answered %s %v to the lock", tag, f)
 	}
-	stderr, err := rs.read(f[1])
+	stderr, err := rs.out.n(f[1])
 	if err != nil {
 		return err
 	}
@@ -411,11 +473,7 @@ func (rs *remoteShell) lock(path string) error {
 // non-zero; any other error leaves the shell unusable.
 func (rs *remoteShell) exchange(cmd string, stdin []byte, tee io.Writer, pids chan<- int) (Result, error) {
 	req := make([]byte, 0, len(cmd)+len(stdin)+32)
-	stream := 0
-	if tee != nil {
-		stream = 1
-	}
-	req = fmt.Appendf(req, "C %d %d %d\n", len(cmd), len(stdin), stream)
+	req = fmt.Appendf(req, "C %d %d\n", len(cmd), len(stdin))
 	req = append(append(req, cmd...), stdin...)
 	if err := rs.send(req); err != nil {
 		return Result{}, err
@@ -429,50 +487,45 @@ func (rs *remoteShell) exchange(cmd string, stdin []byte, tee io.Writer, pids ch
 	}
 	pids <- f[0]
 	var res Result
-	for {
-		tag, f, err := rs.frame()
-		switch {
-		case err != nil:
+	err = rs.out.until([]byte(rs.tok+" R "), func(chunk []byte) {
+		res.Stdout = append(res.Stdout, chunk...)
+		if tee != nil {
+			if _, err := tee.Write(chunk); err != nil {
+				tee = nil
+			}
+		}
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	l, err := rs.out.line()
+	if err != nil {
+		return Result{}, err
+	}
+	status, more, ok := strings.Cut(strings.TrimSuffix(l, "\n"), " ")
+	code, err := strconv.Atoi(status)
+	if !ok || err != nil || code < 0 || (more != "0" && more != "1") {
+		return Result{}, fmt.Errorf("the shell answered %q at the end of a command", l)
+	}
+	if more == "1" {
+		err := rs.out.until([]byte(rs.tok+" E\n"), func(chunk []byte) {
+			res.Stderr = append(res.Stderr, chunk...)
+		})
+		if err != nil {
 			return Result{}, err
-		case tag == "O" && len(f) == 1:
-			chunk, err := rs.read(f[0])
-			if err != nil {
-				return Result{}, err
-			}
-			res.Stdout = append(res.Stdout, chunk...)
-			if tee != nil {
-				if _, err := tee.Write(chunk); err != nil {
-					tee = nil
-				}
-			}
-		case tag == "R" && len(f) == 2:
-			if res.Stderr, err = rs.read(f[1]); err != nil {
-				return Result{}, err
-			}
-			if res.ExitCode = f[0]; res.ExitCode != 0 {
-				return res, &ExitError{Code: res.ExitCode, Stderr: string(res.Stderr)}
-			}
-			return res, nil
-		default:
-			return Result{}, fmt.Errorf("the shell answered %s %v", tag, f)
 		}
 	}
-}
-
-// read reads n bytes of an answer.
-func (rs *remoteShell) read(n int) ([]byte, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(rs.out, b); err != nil {
-		return nil, fmt.Errorf("reading from the shell: %w", err)
+	if res.ExitCode = code; code != 0 {
+		return res, &ExitError{Code: code, Stderr: string(res.Stderr)}
 	}
-	return b, nil
+	return res, nil
 }
 
 // frame reads one header line: a tag and non-negative numbers.
 func (rs *remoteShell) frame() (string, []int, error) {
-	l, err := rs.out.ReadString('\n')
+	l, err := rs.out.line()
 	if err != nil {
-		return "", nil, fmt.Errorf("reading from the shell: %w", err)
+		return "", nil, err
 	}
 	fields := strings.Fields(l)
 	if len(fields) < 2 {
@@ -488,6 +541,118 @@ func (rs *remoteShell) frame() (string, []int, error) {
 	}
 	return fields[0], nums, nil
 }
+
+// shellReader reads the shell's answers: lines, counted bytes, and output
+// up to a marker.
+type shellReader struct {
+	r   io.Reader
+	buf []byte // read from r, not yet taken
+	tmp []byte
+}
+
+func newShellReader(r io.Reader) *shellReader {
+	return &shellReader{r: r, tmp: make([]byte, 64<<10)}
+}
+
+// fill reads what r has next.
+func (sr *shellReader) fill() error {
+	n, err := sr.r.Read(sr.tmp)
+	sr.buf = append(sr.buf, sr.tmp[:n]...)
+	if n > 0 {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading from the shell: %w", err)
+}
+
+// take returns the first n bytes of buf, taking them.
+func (sr *shellReader) take(n int) []byte {
+	b := sr.buf[:n:n]
+	sr.buf = sr.buf[n:]
+	if len(sr.buf) == 0 {
+		sr.buf = nil // the next fill starts a fresh array: b stays whole
+	}
+	return b
+}
+
+// heldBack is the length of the longest end of b that starts marker.
+func heldBack(b, marker []byte) int {
+	for k := min(len(b), len(marker)-1); k > 0; k-- {
+		if bytes.HasSuffix(b, marker[:k]) {
+			return k
+		}
+	}
+	return 0
+}
+
+// maxLine bounds a header line: more is not the shell speaking.
+const maxLine = 4096
+
+// line reads one line, its newline included.
+func (sr *shellReader) line() (string, error) {
+	for from := 0; ; {
+		if i := bytes.IndexByte(sr.buf[from:], '\n'); i >= 0 {
+			return string(sr.take(from + i + 1)), nil
+		}
+		if len(sr.buf) > maxLine {
+			return "", fmt.Errorf("the shell answered a line of over %d bytes, starting %q", maxLine, sr.buf[:80])
+		}
+		from = len(sr.buf)
+		if err := sr.fill(); err != nil {
+			return "", err
+		}
+	}
+}
+
+// n reads n bytes.
+func (sr *shellReader) n(n int) ([]byte, error) {
+	for len(sr.buf) < n {
+		if err := sr.fill(); err != nil {
+			return nil, err
+		}
+	}
+	return append([]byte(nil), sr.take(n)...), nil
+}
+
+// until hands emit everything before the next marker, as it comes, and takes
+// the marker. emit must not keep the slice.
+func (sr *shellReader) until(marker []byte, emit func([]byte)) error {
+	for from := 0; ; {
+		if i := bytes.Index(sr.buf[from:], marker); i >= 0 {
+			if i += from; i > 0 {
+				emit(sr.take(i))
+			}
+			sr.take(len(marker))
+			return nil
+		}
+		// All but a tail that may be the marker's start is output: none
+		// after a newline, which the marker does not hold.
+		if n := len(sr.buf) - heldBack(sr.buf, marker); n > 0 {
+			emit(sr.take(n))
+		}
+		from = 0
+		if err := sr.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// cheapSessions says whether a session of its own costs this host little:
+// its shell started within spillBelow, and sudo, if any, reads no password.
+func (c *Client) cheapSessions() bool {
+	if c.cfg.Become != "" && c.cfg.BecomePassword != nil {
+		return false
+	}
+	c.shellMu.Lock()
+	defer c.shellMu.Unlock()
+	return c.shellCost > 0 && c.shellCost < c.spillBelow
+}
+
+// Spilled is how many commands ran on a session of their own because the
+// shell was busy (shellRun).
+func (c *Client) Spilled() int { return int(c.spilled.Load()) }
 
 // OneShell says whether commands go through one shell (Config.OneShell).
 func (c *Client) OneShell() bool { return c.cfg.OneShell }

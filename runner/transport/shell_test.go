@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +16,47 @@ import (
 	"github.com/mvorch/mvorch/runner/sh"
 )
 
+// posixShell makes dialShell's clients keep the shell's POSIX path
+// (TestShellPOSIX).
+var posixShell bool
+
 // dialShell dials a client whose commands go through the one shell.
 func dialShell(t *testing.T) (*fixture, *Client) {
 	t.Helper()
 	f := newFixture(t, serverOptions{})
 	f.cfg.OneShell = true
-	return f, f.dial(t)
+	c := f.dial(t)
+	c.shellPOSIX = posixShell
+	return f, c
+}
+
+// The shell's two paths: bash (the tests above; the test server's sh execs
+// it) and a POSIX sh without it, through the same tests.
+func TestShellPOSIX(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Fatal("bash is missing: the tests above ran the POSIX path already")
+	}
+	_, c := dialShell(t)
+	res, err := c.Run(t.Context(), `echo "${BASH_VERSION:+bash}"; ps -o comm= -p $$`, nil)
+	if err != nil || !strings.HasPrefix(string(res.Stdout), "bash\nbash\n") {
+		t.Fatalf("the default path: %q %v, want bash", res.Stdout, err)
+	}
+	posixShell = true
+	defer func() { posixShell = false }()
+	_, c = dialShell(t)
+	res, err = c.Run(t.Context(), `echo "${BASH_VERSION:+bash}"; ps -o comm= -p $$`, nil)
+	if err != nil || string(res.Stdout) != "\nsh\n" {
+		t.Fatalf("the POSIX path: %q %v, want sh", res.Stdout, err)
+	}
+	for name, test := range map[string]func(*testing.T){
+		"ExactBytes": TestShellExactBytes, "LargeOutputs": TestShellLargeOutputs,
+		"StderrAndExitCodes": TestShellStderrAndExitCodes, "OneSessionForManyCommands": TestShellOneSessionForManyCommands,
+		"TimeoutKillsProcessGroup": TestShellTimeoutKillsProcessGroup, "CancelWhileQueued": TestShellCancelWhileQueued,
+		"ReadsStdin": TestShellReadsStdin, "StreamsStdout": TestShellStreamsStdout, "KeepsSessionUmask": TestShellKeepsSessionUmask,
+		"Lock": TestShellLock, "LockTakenAgain": TestShellLockTakenAgain,
+	} {
+		t.Run(name, test)
+	}
 }
 
 func TestShellExactBytes(t *testing.T) {
@@ -153,14 +190,16 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	if _, err := os.Stat(mark); err == nil {
 		t.Error("the cancelled command's child ran on: its process group was not killed")
 	}
-	// The kill went through the shell: no session of its own.
-	if n := c.Sessions(); n != 1 {
-		t.Errorf("%d sessions, want 1", n)
+	// The kill went through the shell: no session of its own (the next
+	// command may have run on one, not waiting for the kill's answer).
+	if n := c.Sessions() - c.Spilled(); n != 1 {
+		t.Errorf("%d sessions (%d of them for a busy shell), want 1", c.Sessions(), c.Spilled())
 	}
 }
 
 func TestShellCancelWhileQueued(t *testing.T) {
 	_, c := dialShell(t)
+	c.spillBelow = 0 // the second command waits its turn (TestShellSpills)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
@@ -270,5 +309,104 @@ func TestShellKeepsSessionUmask(t *testing.T) {
 	got, err := c.Run(t.Context(), "umask", nil)
 	if err != nil || string(got.Stdout) != string(want.Stdout) {
 		t.Errorf("umask through the shell %q (%v), on a session of its own %q", got.Stdout, err, want.Stdout)
+	}
+}
+
+// oneByte reads its data a byte at a time, as a slow link would hand it.
+type oneByte struct{ data []byte }
+
+func (r *oneByte) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	p[0], r.data = r.data[0], r.data[1:]
+	return 1, nil
+}
+
+// Output that holds the marker's start, or all of it but its last byte,
+// comes back whole, and a line is never held back for the marker.
+func TestShellReaderUntil(t *testing.T) {
+	marker := []byte("TOKEN R ")
+	for _, out := range []string{"", "x", "T", "TOK", "TOKEN R", "TOKEN ", "a\nTOKEN", "TTOKEN", "TOKEN Q TOKEN", "line\n"} {
+		for _, r := range []io.Reader{&oneByte{[]byte(out + "TOKEN R 0 0\nnext")}, bytes.NewReader([]byte(out + "TOKEN R 0 0\nnext"))} {
+			sr := newShellReader(r)
+			var got []byte
+			if err := sr.until(marker, func(b []byte) { got = append(got, b...) }); err != nil {
+				t.Fatalf("%q: %v", out, err)
+			}
+			l, err := sr.line()
+			if string(got) != out || l != "0 0\n" || err != nil {
+				t.Errorf("%q: got %q, then %q %v", out, got, l, err)
+			}
+		}
+	}
+	// A line is handed on as soon as it is read.
+	sr := newShellReader(&oneByte{[]byte("b 1\n")})
+	var got []byte
+	err := sr.until(marker, func(b []byte) { got = append(got, b...) })
+	if string(got) != "b 1\n" || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("got %q before the end, %v", got, err)
+	}
+}
+
+// A command that finds the shell busy does not wait for it where sessions
+// are cheap: it runs at once on a session of its own. Where they are not, it
+// waits its turn.
+func TestShellSpills(t *testing.T) {
+	for _, cheap := range []bool{true, false} {
+		_, c := dialShell(t)
+		if !cheap {
+			c.spillBelow = 0
+		}
+		if _, err := c.Run(t.Context(), "true", nil); err != nil {
+			t.Fatal(err)
+		}
+		busy := make(chan error, 1)
+		w := &firstLineWriter{first: make(chan []byte, 1)}
+		go func() {
+			_, err := c.Stream(t.Context(), "echo started; sleep 1", nil, w)
+			busy <- err
+		}()
+		<-w.first
+		start := time.Now()
+		res, err := c.Run(t.Context(), "echo second", nil)
+		took := time.Since(start)
+		if err != nil || string(res.Stdout) != "second\n" {
+			t.Fatalf("cheap %v: %q %v", cheap, res.Stdout, err)
+		}
+		if err := <-busy; err != nil {
+			t.Fatal(err)
+		}
+		if cheap && (took > 700*time.Millisecond || c.Sessions() != 2 || c.Spilled() != 1) {
+			t.Errorf("cheap sessions: the second command took %s, %d sessions, %d spilled; want at once, 2, 1", took, c.Sessions(), c.Spilled())
+		}
+		if !cheap && (took < 700*time.Millisecond || c.Sessions() != 1 || c.Spilled() != 0) {
+			t.Errorf("dear sessions: the second command took %s, %d sessions, %d spilled; want it to wait, 1, 0", took, c.Sessions(), c.Spilled())
+		}
+	}
+}
+
+// Sessions are cheap when the shell started fast, unless sudo reads a
+// password: that goes to sudo once per host.
+func TestShellCheapSessions(t *testing.T) {
+	for _, tc := range []struct {
+		cost   time.Duration
+		become string
+		pw     bool
+		want   bool
+	}{
+		{10 * time.Millisecond, "", false, true},
+		{0, "", false, false}, // no shell yet: its cost is unknown
+		{900 * time.Millisecond, "", false, false},
+		{10 * time.Millisecond, "sudo", false, true},
+		{10 * time.Millisecond, "sudo", true, false},
+	} {
+		c := &Client{cfg: Config{Become: tc.become}, shellCost: tc.cost, spillBelow: spillBelow}
+		if tc.pw {
+			c.cfg.BecomePassword = &BecomePassword{}
+		}
+		if got := c.cheapSessions(); got != tc.want {
+			t.Errorf("%+v: cheap %v", tc, got)
+		}
 	}
 }

@@ -114,11 +114,18 @@ type Client struct {
 	shellMu   sync.Mutex
 	shell     *remoteShell
 	lockPath  string
+	// shellCost is how long the last shell took to start (cheapSessions);
+	// spilled counts the commands that did not wait for a busy shell.
+	shellCost  time.Duration
+	spilled    atomic.Int64
+	spillBelow time.Duration // spillBelow; tests change it
 	// The shell's watch for a cut link and mvorch's heartbeat (shell.go's
 	// defaults; tests shorten them).
 	shellCheck  string
 	shellChecks int
 	shellBeat   time.Duration
+	// shellPOSIX keeps the shell's POSIX path under bash too (tests).
+	shellPOSIX bool
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -184,6 +191,7 @@ func dialWith(ctx context.Context, cfg Config, dialTCP tcpDialer) (*Client, erro
 		shellCheck:   shellCheckEvery,
 		shellChecks:  shellSilenceChecks,
 		shellBeat:    shellHeartbeat,
+		spillBelow:   spillBelow,
 		addedHostKey: hk.added,
 	}
 	kctx, cancel := context.WithCancel(context.Background())
