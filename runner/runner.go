@@ -226,6 +226,9 @@ func (r *Runner) Close() {
 		for _, name := range r.hostNames() {
 			if c := r.clients[name]; c != nil {
 				r.logf("%s: %d ssh sessions", name, c.Sessions())
+				if n := c.Spilled(); n > 0 {
+					r.logf("%s: %d of them for commands that found the one shell busy (sessions are cheap there)", name, n)
+				}
 			}
 		}
 	}

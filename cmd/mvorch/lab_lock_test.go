@@ -82,39 +82,64 @@ func TestLabLockPerHost(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // With the one shell (the default) a whole run, lock and facts included,
-// costs each host one SSH session, so a slow login shell and sudo are paid
-// once per host; a no-op run too. MVORCH_ONE_SHELL=0 goes back to a session
-// per command, and the lock in one of its own.
+// costs each host one SSH session where the login shell is slow, so it and
+// sudo are paid once per host; a no-op run too. Where sessions are cheap (a
+// bare login shell), a command that finds the shell busy (the ping check
+// started beside the facts) runs on a session of its own instead of
+// waiting, and -v says so. MVORCH_ONE_SHELL=0 goes back to a session per
+// command, and the lock in one of its own.
 func TestLabOneSessionPerHost(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
 	t.Cleanup(func() { lab.Reset(t, inv, before) })
-	sessions := func(r labtest.Result) map[string]int {
-		got := map[string]int{}
+	// sessions returns the sessions per host and, of them, those of
+	// commands that found the shell busy.
+	sessions := func(r labtest.Result) (all, spilled map[string]int) {
+		all, spilled = map[string]int{}, map[string]int{}
 		for _, l := range strings.Split(r.Stderr, "\n") {
 			var host string
 			var n int
 			if _, err := fmt.Sscanf(l, "%s %d ssh sessions", &host, &n); err == nil {
-				got[strings.TrimSuffix(host, ":")] = n
+				all[strings.TrimSuffix(host, ":")] = n
+			}
+			if _, err := fmt.Sscanf(l, "%s %d of them for commands that found the one shell busy", &host, &n); err == nil {
+				spilled[strings.TrimSuffix(host, ":")] = n
 			}
 		}
-		return got
+		return all, spilled
 	}
-	want := map[string]int{"docker01": 1, "docker02": 1}
-	if got := sessions(lab.MustMvorch(t, "-v", "run", inv)); !maps.Equal(got, want) {
-		t.Errorf("cold run: ssh sessions per host %v, want %v", got, want)
+	hosts := []string{"docker01", "docker02"}
+	// A login shell that takes 0.3 s (root's .bashrc, as pyenv init would):
+	// every command waits its turn in the one shell.
+	for _, h := range hosts {
+		lab.MustExec(t, h, "printf 'sleep 0.3\\n' > /root/.bashrc")
 	}
-	if got := sessions(lab.MustMvorch(t, "-v", "run", inv)); !maps.Equal(got, want) {
-		t.Errorf("no-op run: ssh sessions per host %v, want %v", got, want)
+	one := map[string]int{"docker01": 1, "docker02": 1}
+	for _, run := range []string{"cold", "no-op"} {
+		if all, spilled := sessions(lab.MustMvorch(t, "-v", "run", inv)); !maps.Equal(all, one) || len(spilled) != 0 {
+			t.Errorf("slow login shell, %s run: ssh sessions per host %v (for a busy shell %v), want %v", run, all, spilled, one)
+		}
+	}
+	for _, h := range hosts {
+		lab.MustExec(t, h, "rm /root/.bashrc")
+	}
+	// A bare login shell: the no-op run's ping check starts beside the
+	// facts, and the one that finds the shell busy (which one, and whether
+	// they meet, is a race) does not wait for the other.
+	all, spilled := sessions(lab.MustMvorch(t, "-v", "run", inv))
+	for _, h := range hosts {
+		if all[h] != 1+spilled[h] {
+			t.Errorf("bare login shell, no-op run: %s had %d ssh sessions, %d for a busy shell; want the shell's and those", h, all[h], spilled[h])
+		}
 	}
 	// Without it, the same no-op run takes a session for the lock and one
 	// for the ping check.
 	t.Setenv("MVORCH_ONE_SHELL", "0")
-	got := sessions(lab.MustMvorch(t, "-v", "run", inv))
-	for host := range want {
-		if got[host] < 2 {
-			t.Errorf("MVORCH_ONE_SHELL=0: %s had %d ssh sessions for a no-op run, want 2 or more", host, got[host])
+	all, spilled = sessions(lab.MustMvorch(t, "-v", "run", inv))
+	for _, h := range hosts {
+		if all[h] < 2 || len(spilled) != 0 {
+			t.Errorf("MVORCH_ONE_SHELL=0: %s had %d ssh sessions for a no-op run (%v for a busy shell), want 2 or more (none)", h, all[h], spilled)
 		}
 	}
 }
