@@ -26,49 +26,73 @@ const dockerSocket = "/var/run/docker.sock"
 // connection: a streamlocal channel straight to dockerd's socket, which
 // starts no process on the host; or, where sshd or the socket's permissions
 // refuse that (say, a login user that becomes root through sudo),
-// `docker system dial-stdio` run as root, one process per connection. The
-// docker CLI costs a host tens of milliseconds of CPU per call; the API
-// answers in well under one.
+// `docker system dial-stdio` run as root. Each of those is a session through
+// sudo and the login shell, so they share one connection, kept open (the
+// requests are short reads). The docker CLI costs a host tens of
+// milliseconds of CPU per call; the API answers in well under one.
 type dockerAPI struct {
 	hc   *http.Client
+	sock *http.Transport // to the socket
+	std  *http.Transport // through dial-stdio
 	mu   sync.Mutex
 	pipe bool // the socket was refused: use dial-stdio
 }
 
 func newDockerAPI(c *transport.Client) *dockerAPI {
 	d := &dockerAPI{}
-	d.hc = &http.Client{Transport: &http.Transport{
+	d.sock = &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return d.dial(ctx, c)
 		},
 		MaxIdleConnsPerHost: 4,
 		MaxConnsPerHost:     4,
-	}}
+	}
+	d.std = &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return c.Pipe(ctx, sh.New("docker", "system", "dial-stdio").String())
+		},
+		MaxIdleConnsPerHost: 1,
+		MaxConnsPerHost:     1,
+	}
+	d.hc = &http.Client{Transport: d}
 	return d
 }
 
-func (d *dockerAPI) dial(ctx context.Context, c *transport.Client) (net.Conn, error) {
+// RoundTrip sends req to the socket, or through dial-stdio once the socket
+// was refused.
+func (d *dockerAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 	d.mu.Lock()
 	pipe := d.pipe
 	d.mu.Unlock()
-	if !pipe {
-		conn, err := c.DialUnix(ctx, dockerSocket)
-		if err == nil || ctx.Err() != nil || errors.Is(err, transport.ErrConnectionLost) {
-			return conn, err
-		}
-		d.mu.Lock()
-		d.pipe = true
-		d.mu.Unlock()
+	if pipe {
+		return d.std.RoundTrip(req)
 	}
-	conn, err := c.Pipe(ctx, sh.New("docker", "system", "dial-stdio").String())
-	if err != nil {
-		return nil, err
+	resp, err := d.sock.RoundTrip(req)
+	if errors.Is(err, errSocketRefused) {
+		return d.std.RoundTrip(req)
 	}
-	return conn, nil
+	return resp, err
 }
 
-// close ends the idle connections (and so the dial-stdio processes).
-func (d *dockerAPI) close() { d.hc.CloseIdleConnections() }
+// errSocketRefused is the socket's dial failing: dial-stdio takes over.
+var errSocketRefused = errors.New("docker's socket refused")
+
+func (d *dockerAPI) dial(ctx context.Context, c *transport.Client) (net.Conn, error) {
+	conn, err := c.DialUnix(ctx, dockerSocket)
+	if err == nil || ctx.Err() != nil || errors.Is(err, transport.ErrConnectionLost) {
+		return conn, err
+	}
+	d.mu.Lock()
+	d.pipe = true
+	d.mu.Unlock()
+	return nil, fmt.Errorf("%w: %w", errSocketRefused, err)
+}
+
+// close ends the idle connections (and so the dial-stdio process).
+func (d *dockerAPI) close() {
+	d.sock.CloseIdleConnections()
+	d.std.CloseIdleConnections()
+}
 
 // apiError is a non-2xx answer of dockerd, with its message.
 type apiError struct {
