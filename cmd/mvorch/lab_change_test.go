@@ -30,7 +30,7 @@ func TestLabInventoryChangesAndRollbackToPreviousRun(t *testing.T) {
 	changed = labtest.Variant(t, changed, "[[container]]\nname = \"bbox10\"",
 		"[[container]]\nname = \"bbox12\"\nhost = \"docker02\"\nnetwork = \"mac_net10\"\nip = \"203.0.113.140\"\nimage = \"busybox:v1\"\n\n[[container]]\nname = \"bbox10\"")
 
-	p := planJSON(t, lab, changed)
+	p := lab.PlanJSON(t, changed)
 	var got []string
 	for _, ch := range p.Changes {
 		got = append(got, ch.Host+" "+ch.Action+" "+ch.Target)

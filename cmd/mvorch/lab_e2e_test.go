@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,21 +54,6 @@ func variant(t *testing.T, path string, repl ...string) string {
 func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {
 	t.Helper()
 	return strings.TrimSpace(lab.MustExec(t, host, "systemctl show -p MainPID docker"))
-}
-
-type planOut struct {
-	Summary struct{ Add, Change, Remove int }
-	Changes []struct{ Step, Host, Action, Target, Diff string }
-}
-
-func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
-	t.Helper()
-	var p planOut
-	r := lab.MustMvorch(t, "plan", "--output", "json", inv)
-	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
-		t.Fatalf("plan json: %v\n%s", err, r.Stdout)
-	}
-	return p
 }
 
 // The article's section 4.2 on a fresh lab: the plan shows every change and

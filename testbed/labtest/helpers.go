@@ -101,6 +101,25 @@ type RunOut struct {
 	Error string
 }
 
+// PlanOut is what `mvorch plan --output json` prints, the parts tests read.
+type PlanOut struct {
+	Summary       struct{ Add, Change, Remove int }
+	Changes       []struct{ Step, Host, Action, Target, Diff string }
+	NetworkConfig []struct{ Host, Backend, Why string } `json:"network_config"`
+}
+
+// PlanJSON runs `mvorch plan --output json INV`; it fails the test unless
+// mvorch exits 0 and prints JSON.
+func (l *Lab) PlanJSON(t testing.TB, inv string) PlanOut {
+	t.Helper()
+	var p PlanOut
+	r := l.MustMvorch(t, "plan", "--output", "json", inv)
+	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
+		t.Fatalf("plan: output is not JSON (%v)\n%s", err, r.Stdout)
+	}
+	return p
+}
+
 // RunJSON runs `mvorch run --output json ARGS` and returns what it printed
 // with its result; it fails the test when the output is not JSON.
 func (l *Lab) RunJSON(t testing.TB, args ...string) (RunOut, Result) {

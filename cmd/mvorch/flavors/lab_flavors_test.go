@@ -8,7 +8,6 @@ package flavors_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -22,22 +21,6 @@ import (
 
 func TestMain(m *testing.M) {
 	labtest.MainWith(m, labtest.Options{Hosts: 3, Flavors: []string{"rhel7", "rhel10", "ubuntu"}})
-}
-
-type planOut struct {
-	Summary       struct{ Add, Change, Remove int }
-	Changes       []struct{ Step, Host, Action, Target, Diff string }
-	NetworkConfig []struct{ Host, Backend, Why string } `json:"network_config"`
-}
-
-func planJSON(t *testing.T, lab *labtest.Lab, inv string) planOut {
-	t.Helper()
-	var p planOut
-	r := lab.MustMvorch(t, "plan", "--output", "json", inv)
-	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil {
-		t.Fatalf("plan json: %v\n%s", err, r.Stdout)
-	}
-	return p
 }
 
 // ifindexes are the interface indexes of a host's links: an interface taken
@@ -63,7 +46,7 @@ func TestLabFlavorsArticle42(t *testing.T) {
 	inv := lab.Inventory()
 	before := lab.Snapshots(t)
 
-	p := planJSON(t, lab, inv)
+	p := lab.PlanJSON(t, inv)
 	backends := map[string]string{}
 	for _, b := range p.NetworkConfig {
 		backends[b.Host] = b.Backend + ": " + b.Why
@@ -283,7 +266,7 @@ func TestLabFlavorsHostAccess(t *testing.T) {
 		"gateway = \"203.0.113.129\"\nhost_access = { docker01 = \"203.0.113.180\", docker02 = \"203.0.113.181\", docker03 = \"203.0.113.182\" }\n")
 	before := lab.Snapshots(t)
 	t.Cleanup(func() { lab.Reset(t, inv, before) })
-	p := planJSON(t, lab, inv)
+	p := lab.PlanJSON(t, inv)
 	var targets []string
 	for _, ch := range p.Changes {
 		if ch.Step == "host-access" {
@@ -347,7 +330,7 @@ func TestLabFlavorsRouterPlanOnRHEL10(t *testing.T) {
 	lab := labtest.Get(t)
 	inv := labtest.Variant(t, lab.Inventory(), "[[container]]\nname = \"bbox10\"",
 		"[[router]]\nhost = \"docker02\"\nnetworks = [\"mac_net10\", \"mac_net20\"]\n\n[[container]]\nname = \"bbox10\"")
-	p := planJSON(t, lab, inv)
+	p := lab.PlanJSON(t, inv)
 	var diff string
 	for _, ch := range p.Changes {
 		if ch.Host == "docker02" && ch.Step == "router" {
@@ -391,7 +374,7 @@ func TestLabFlavorsForcedBackend(t *testing.T) {
 	}
 	// Per host: docker02 as the NetworkManager host it is, the rest auto.
 	inv = labtest.Variant(t, lab.Inventory(), "address = \"198.51.100.12\"\n", "address = \"198.51.100.12\"\nnetwork_config = \"networkmanager\"\n")
-	for _, b := range planJSON(t, lab, inv).NetworkConfig {
+	for _, b := range lab.PlanJSON(t, inv).NetworkConfig {
 		if b.Host == "docker02" && (b.Backend != "networkmanager" || b.Why != `network_config = "networkmanager"`) {
 			t.Errorf("docker02: %+v", b)
 		}
