@@ -37,6 +37,10 @@ import (
 // held back waiting to see whether the token starts there. The token is not in the shell's command line
 // (it came on stdin) nor in the environment, and the commands never see it:
 // an output holding it by chance is as likely as guessing 130 random bits.
+// A process a command leaves behind writing to the command's stdout would
+// write into the next answer (on a session of its own, the session would
+// never end): mvorch's commands leave none, and a daemon they start closes
+// its stdout.
 // A lock answers "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held
 // by someone else.
 //
