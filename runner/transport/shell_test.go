@@ -410,3 +410,27 @@ func TestShellCheapSessions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCommand: one short command (echo) on a connected host, through
+// the one shell (its bash path and its POSIX path) and on a session of its
+// own, against the in-process test server, whose exec runs /bin/sh -c as
+// sshd runs a login shell (with no login work: a real sshd's session costs
+// more). go test -run '^$' -bench Command ./runner/transport
+func BenchmarkCommand(b *testing.B) {
+	for _, mode := range []string{"one-shell", "one-shell-posix", "session"} {
+		b.Run(mode, func(b *testing.B) {
+			f := newFixture(b, serverOptions{})
+			f.cfg.OneShell = mode != "session"
+			c := f.dial(b)
+			c.shellPOSIX = mode == "one-shell-posix"
+			if _, err := c.Run(b.Context(), "true", nil); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if res, err := c.Run(b.Context(), "echo hi", nil); err != nil || string(res.Stdout) != "hi\n" {
+					b.Fatalf("%q %v", res.Stdout, err)
+				}
+			}
+		})
+	}
+}

@@ -35,7 +35,7 @@ type serverOptions struct {
 }
 
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string // 127.0.0.1:PORT
 	port     int
 	hostKeys []ssh.Signer
@@ -54,7 +54,7 @@ type testServer struct {
 	conns   []net.Conn
 }
 
-func newTestServer(t *testing.T, opts serverOptions) *testServer {
+func newTestServer(t testing.TB, opts serverOptions) *testServer {
 	t.Helper()
 	if len(opts.hostKeys) == 0 {
 		opts.hostKeys = []ssh.Signer{newEd25519Signer(t)}
@@ -246,7 +246,7 @@ func (s *testServer) sftp(ch ssh.Channel, done func()) {
 
 // Keys and files.
 
-func newEd25519Signer(t *testing.T) ssh.Signer {
+func newEd25519Signer(t testing.TB) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -259,7 +259,7 @@ func newEd25519Signer(t *testing.T) ssh.Signer {
 	return s
 }
 
-func newECDSASigner(t *testing.T) ssh.Signer {
+func newECDSASigner(t testing.TB) ssh.Signer {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -274,7 +274,7 @@ func newECDSASigner(t *testing.T) ssh.Signer {
 
 // writeIdentity writes a new ed25519 identity file (encrypted when
 // passphrase is not empty) and returns its path and public key.
-func writeIdentity(t *testing.T, dir, name, passphrase string) (string, ssh.PublicKey) {
+func writeIdentity(t testing.TB, dir, name, passphrase string) (string, ssh.PublicKey) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -312,7 +312,7 @@ type fixture struct {
 	cfg        Config
 }
 
-func newFixture(t *testing.T, opts serverOptions) *fixture {
+func newFixture(t testing.TB, opts serverOptions) *fixture {
 	t.Helper()
 	isolate(t)
 	dir := t.TempDir()
@@ -333,7 +333,7 @@ func newFixture(t *testing.T, opts serverOptions) *fixture {
 	return f
 }
 
-func (f *fixture) writeKnownHosts(t *testing.T, lines ...string) {
+func (f *fixture) writeKnownHosts(t testing.TB, lines ...string) {
 	t.Helper()
 	var data []byte
 	for _, l := range lines {
@@ -344,7 +344,7 @@ func (f *fixture) writeKnownHosts(t *testing.T, lines ...string) {
 	}
 }
 
-func (f *fixture) dial(t *testing.T) *Client {
+func (f *fixture) dial(t testing.TB) *Client {
 	t.Helper()
 	c, err := Dial(t.Context(), f.cfg)
 	if err != nil {
@@ -366,7 +366,7 @@ func trimNewline(b []byte) []byte {
 }
 
 // isolate keeps the developer's own agent and ~/.ssh out of the tests.
-func isolate(t *testing.T) {
+func isolate(t testing.TB) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	t.Setenv("HOME", t.TempDir())
 }
