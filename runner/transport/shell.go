@@ -55,14 +55,15 @@ import (
 // for everything the shell starts: only the shell holds the lock. The
 // commands get the umask and environment the session has.
 //
-// Under bash (the shell execs bash when the host has it: shellStart) no
-// program starts for a command but the command's own: the builtin read takes
-// the script (in the C locale, a byte per character; it reads a pipe a byte
-// at a time, so nothing spills from one request into the next) and job
-// control gives the command's subshell its own process group. A POSIX sh
-// without bash reads the script with head -c and starts the command with
-// setsid sh. Both read stdin, when there is some, with GNU head -c, which
-// reads no more than it is asked for.
+// Under bash 4.1 or later (the shell execs bash when the host has it:
+// shellStart; read -N came with 4.1) no program starts for a command but
+// the command's own: the builtin read takes the script (in the C locale, a
+// byte per character; it reads a pipe a byte at a time, so nothing spills
+// from one request into the next) and job control gives the command's
+// subshell its own process group. A POSIX sh (or an older bash) reads the
+// script with head -c and starts the command with setsid sh. Both read
+// stdin, when there is some, with GNU head -c, which reads no more than it
+// is asked for.
 const shellLoop = `IFS= read -r _mk || exit 1
 _mt=$(mktemp -d) || exit 1
 (n=0; while kill -0 $$; do
@@ -72,7 +73,8 @@ _mt=$(mktemp -d) || exit 1
 done) </dev/null >/dev/null 2>&1 &
 _mw=$!
 trap 'kill $_mw 2>/dev/null; rm -rf "$_mt"' EXIT; trap 'exit 1' HUP PIPE TERM
-if [ -n "$BASH_VERSION" ] && [ -z "$_MVPOSIX" ]; then
+case $BASH_VERSION in ""|[123].*|4.0.*) _MVPOSIX=1 ;; esac
+if [ -z "$_MVPOSIX" ]; then
   _mlc=${LC_ALL-}; _mlcset=${LC_ALL+1}; LC_ALL=C
   _mget() { _ms=; [ "$1" = 0 ] || IFS= read -r -N "$1" _ms; }
   _mjob() { set -m
