@@ -34,15 +34,14 @@ import (
 // comes, straight from the command (no copy, and so no frame, in between),
 // then "<token> R <status> <e>\n": e is 1 when stderr follows, as <stderr>
 // "<token> E\n". The token holds no newline, so a line of output is never
-// held back waiting to see whether the token starts there. The token is not in the shell's command line
-// (it came on stdin) nor in the environment, and the commands never see it:
-// an output holding it by chance is as likely as guessing 130 random bits.
-// A process a command leaves behind writing to the command's stdout would
-// write into the next answer (on a session of its own, the session would
-// never end): mvorch's commands leave none, and a daemon they start closes
-// its stdout.
-// A lock answers "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held
-// by someone else.
+// held back waiting to see whether the token starts there. The token is not
+// in the shell's command line (it came on stdin) nor in the environment,
+// and the commands never see it: an output holding it by chance is as
+// likely as guessing 130 random bits. A process a command leaves behind
+// writing to the command's stdout would write into the next answer (on a
+// session of its own, the session would never end): mvorch's commands leave
+// none, and a daemon they start closes its stdout. A lock answers
+// "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held by someone else.
 //
 // The shell ends at EOF (mvorch closed the connection, or died), or after
 // shellSilenceChecks checks shellCheckEvery apart that saw no request line
