@@ -78,7 +78,7 @@ if [ -z "$_MVPOSIX" ]; then
   _mget() { _ms=; [ "$1" = 0 ] || IFS= read -r -N "$1" _ms; }
   _mjob() { set -m
     (if [ -n "$_mlcset" ]; then LC_ALL=$_mlc; else unset LC_ALL; fi
-    read -r _mp _ </proc/self/stat; echo "P $_mp"; set --; eval "$_ms") <"$_mi" 2>"$_mt/e" &
+    read -r _mp _ </proc/self/stat; echo "P $_mp"; set --; unset _mk; eval "$_ms") <"$_mi" 2>"$_mt/e" &
     wait $!; }
 else
   _mget() { if [ "$1" = 0 ]; then : > "$_mt/s"; else head -c "$1" > "$_mt/s"; fi; }

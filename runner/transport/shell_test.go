@@ -81,6 +81,11 @@ func TestShellExactBytes(t *testing.T) {
 	if !bytes.Equal(res.Stdout, all) || string(res.Stderr) != "e\x00rr\n\n" {
 		t.Errorf("stdout %d bytes (equal %v), stderr %q", len(res.Stdout), bytes.Equal(res.Stdout, all), res.Stderr)
 	}
+	// The shell's token stays the shell's.
+	res, err = c.Run(t.Context(), `printf '%s' "$_mk"`, nil)
+	if err != nil || len(res.Stdout) != 0 {
+		t.Errorf("the command sees the token: %q %v", res.Stdout, err)
+	}
 	res, err = c.Run(t.Context(), "printf 'no newline'", nil)
 	if err != nil || string(res.Stdout) != "no newline" || len(res.Stderr) != 0 {
 		t.Errorf("stdout %q stderr %q err %v", res.Stdout, res.Stderr, err)
