@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,14 +40,20 @@ type PipeConn struct {
 // Stderr is what the command has printed on its standard error so far.
 func (p *PipeConn) Stderr() string { return p.stderr.String() }
 
+// lockedBuffer collects a session's stderr. The one shell also cuts it
+// into its commands' answers (cut).
 type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	more *sync.Cond // signalled at each write; nil until cut first waits
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.more != nil {
+		b.more.Broadcast()
+	}
 	return b.buf.Write(p)
 }
 
@@ -54,6 +61,38 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// errNoMarker is cut giving up.
+var errNoMarker = errors.New("the shell's stderr did not come")
+
+// cut waits up to wait for marker, then returns what came before it, and
+// drops both from the buffer.
+func (b *lockedBuffer) cut(marker []byte, wait time.Duration) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.more == nil {
+		b.more = sync.NewCond(&b.mu)
+	}
+	expired := false
+	t := time.AfterFunc(wait, func() {
+		b.mu.Lock()
+		expired = true
+		b.more.Broadcast()
+		b.mu.Unlock()
+	})
+	defer t.Stop()
+	for {
+		if i := bytes.Index(b.buf.Bytes(), marker); i >= 0 {
+			got := append([]byte(nil), b.buf.Next(i)...)
+			b.buf.Next(len(marker))
+			return got, nil
+		}
+		if expired {
+			return nil, errNoMarker
+		}
+		b.more.Wait()
+	}
 }
 
 func (p *PipeConn) Read(b []byte) (int, error)  { return p.out.Read(b) }

@@ -22,7 +22,7 @@ import (
 //
 // The shell reads request lines on its standard input, always, also while a
 // command runs. The first line is a token, fresh for each shell, that frames
-// every command's answer; then:
+// every answer; then:
 //
 //	"C <script length> <stdin length>\n" <script> <stdin>: run a command
 //	"K <pgid>\n": kill a running command's process group (SIGKILL)
@@ -32,75 +32,86 @@ import (
 //
 // A command answers "P <pgid>\n" once it has started, then its stdout as it
 // comes, straight from the command (no copy, and so no frame, in between),
-// then "<token> R <status> <e>\n": e is 1 when stderr follows, as <stderr>
-// "<token> E\n". The token holds no newline, so a line of output is never
-// held back waiting to see whether the token starts there. The token is not
-// in the shell's command line (it came on stdin) nor in the environment,
-// and the commands never see it: an output holding it by chance is as
-// likely as guessing 130 random bits. A process a command leaves behind
-// writing to the command's stdout would write into the next answer (on a
-// session of its own, the session would never end): mvorch's commands leave
-// none, and a daemon they start closes its stdout. A lock answers
-// "L <status> <stderr length>\n" <stderr>: 0 taken, 75 held by someone else.
+// then "<token> R <status>\n". A lock answers "L <status>\n": 0 taken, 75
+// held by someone else. Each answer's stderr goes, as it comes, to the
+// session's stderr (its own stream on the SSH channel), ended by
+// "<token> E\n", also when empty, and written before the answer's last line;
+// what the login shell or sudo printed there before the shell was ready
+// ends at such a line too. The token holds no newline, so a line of output
+// is never held back waiting to see whether the token starts there. It is
+// not in the shell's command line (it came on stdin) nor in the
+// environment, and the commands never see it: an output holding it by
+// chance is as likely as guessing 130 random bits. A process a command
+// leaves behind writing to the command's stdout or stderr would write into
+// a later answer (on a session of its own, the session would never end):
+// mvorch's commands leave none, and a daemon they start closes both.
 //
 // The shell ends at EOF (mvorch closed the connection, or died), or after
-// shellSilenceChecks checks shellCheckEvery apart that saw no request line
-// (the link to mvorch was cut): the lock it holds is freed then, as the lock's
-// session of its own was freed before the one shell. Each command runs in a
-// process group of its own, in the background of the reading loop, its
-// stderr in a file of a private temp directory (mktemp -d makes it 0700). A
-// request cut short by a cut link blocks the reading loop: the watch kills it
-// then, as it kills a silent one. The lock's file descriptor (9) is closed
-// for everything the shell starts: only the shell holds the lock. The
-// commands get the umask and environment the session has.
+// about shellCheckEvery * shellSilenceChecks without a request line (the
+// link to mvorch was cut): the lock it holds is freed then, as the lock's
+// session of its own was freed before the one shell. A request cut short by
+// a cut link ends it the same way. Each command runs in a process group of
+// its own, in the background of the reading loop. The lock's file
+// descriptor (9) is closed for everything the shell starts: only the shell
+// holds the lock. The commands get the umask and environment the session
+// has.
 //
 // Under bash 4.1 or later (the shell execs bash when the host has it:
-// shellStart; read -N came with 4.1) no program starts for a command but
-// the command's own: the builtin read takes the script (in the C locale, a
-// byte per character; it reads a pipe a byte at a time, so nothing spills
-// from one request into the next) and job control gives the command's
-// subshell its own process group. A POSIX sh (or an older bash) reads the
-// script with head -c and starts the command with setsid sh. Both read
-// stdin, when there is some, with GNU head -c, which reads no more than it
-// is asked for.
+// shellStart; read -N came with 4.1) the shell starts no program of its own
+// but mktemp for a command's stdin, and no program for a command but the
+// command's own: the builtin read takes the lines (read -t is the watch for
+// a cut link) and the script (in the C locale, a byte per character; it
+// reads a pipe a byte at a time, so nothing spills from one request into
+// the next), and job control gives the command's subshell its own process
+// group. A POSIX sh (or an older bash) keeps its files in a private temp
+// directory (mktemp -d makes it 0700), watches for a silent link with a
+// process of its own (a file touched at each request line, looked at every
+// shellCheckEvery), reads the script with head -c and starts the command
+// with setsid sh. Both read stdin, when there is some, with GNU head -c,
+// which reads no more than it is asked for.
 const shellLoop = `IFS= read -r _mk || exit 1
-_mt=$(mktemp -d) || exit 1
-(n=0; while kill -0 $$; do
-  if [ -e "$_mt/hb" ]; then rm -f "$_mt/hb"; n=0; else n=$((n+1)); fi
-  [ $n -lt %[2]d ] || { kill -TERM $$; sleep 2; kill -KILL $$; rm -rf "$_mt"; exit; }
-  sleep %[1]s
-done) </dev/null >/dev/null 2>&1 &
-_mw=$!
-trap 'kill $_mw 2>/dev/null; rm -rf "$_mt"' EXIT; trap 'exit 1' HUP PIPE TERM
+exec 5>&2
+_mt= _mw=
+trap '[ -z "$_mw" ] || kill $_mw 2>/dev/null; [ -z "$_mt" ] || rm -rf "$_mt"' EXIT; trap 'exit 1' HUP PIPE TERM
 case $BASH_VERSION in ""|[123].*|4.0.*) _MVPOSIX=1 ;; esac
 if [ -z "$_MVPOSIX" ]; then
+  _mto=%[3]s
   _mlc=${LC_ALL-}; _mlcset=${LC_ALL+1}; LC_ALL=C
-  _mget() { _ms=; [ "$1" = 0 ] || IFS= read -r -N "$1" _ms; }
+  _mline() { IFS= read -r -t "$_mto" _ml; }
+  _mget() { _ms=; [ "$1" = 0 ] || IFS= read -r -t "$_mto" -N "$1" _ms; }
+  _min() { timeout "$_mto" head -c "$1"; }
   _mjob() { set -m
     (if [ -n "$_mlcset" ]; then LC_ALL=$_mlc; else unset LC_ALL; fi
-    read -r _mp _ </proc/self/stat; echo "P $_mp"; set --; unset _mk; eval "$_ms") <"$_mi" 2>"$_mt/e" &
+    read -r _mp _ </proc/self/stat; echo "P $_mp"; set --; unset _mk; eval "$_ms") <"$_mi" 2>&5 &
     wait $!; }
 else
+  _mt=$(mktemp -d) || exit 1
+  (n=0; while kill -0 $$; do
+    if [ -e "$_mt/hb" ]; then rm -f "$_mt/hb"; n=0; else n=$((n+1)); fi
+    [ $n -lt %[2]d ] || { kill -TERM $$; sleep 2; kill -KILL $$; rm -rf "$_mt"; exit; }
+    sleep %[1]s
+  done) </dev/null >/dev/null 2>&1 &
+  _mw=$!
+  _mline() { IFS= read -r _ml && : > "$_mt/hb"; }
   _mget() { if [ "$1" = 0 ]; then : > "$_mt/s"; else head -c "$1" > "$_mt/s"; fi; }
-  _mjob() { setsid sh -c 'echo "P $$"; . "$0/s"' "$_mt" <"$_mi" 2>"$_mt/e"; }
+  _min() { head -c "$1"; }
+  _mjob() { setsid sh -c 'echo "P $$"; . "$0/s"' "$_mt" <"$_mi" 2>&5; }
 fi
+printf '%%s E\n' "$_mk" >&5
+exec 2>/dev/null
 echo ready
-while IFS= read -r _ml; do
-  : > "$_mt/hb"
+while _mline; do
   case $_ml in
   .) ;;
   "C "*) set -- $_ml
-    _mget "$2" && _mi=/dev/null && { [ "$3" = 0 ] || { _mi=$_mt/i; head -c "$3" > "$_mi"; }; } || exit 1
-    (_mjob; _mrc=$?
-    if [ -s "$_mt/e" ]; then printf '%%s R %%d 1\n' "$_mk" "$_mrc"; cat "$_mt/e"; printf '%%s E\n' "$_mk"
-    else printf '%%s R %%d 0\n' "$_mk" "$_mrc"; fi) 9>&- 2>/dev/null &
+    _mget "$2" && _mi=/dev/null && { [ "$3" = 0 ] || { { [ -n "$_mt" ] || _mt=$(mktemp -d); } && _mi=$_mt/i && _min "$3" > "$_mi"; }; } || exit 1
+    (_mjob; _mrc=$?; printf '%%s E\n' "$_mk" >&5; printf '%%s R %%d\n' "$_mk" "$_mrc") 9>&- &
     ;;
-  "K "*) kill -KILL "-${_ml#K }" 2>/dev/null ;;
-  "L "*) _mp=${_ml#L }
-    : > "$_mt/e"; _mrc=1
-    if { { [ -d "${_mp%%/*}" ] || mkdir -p -- "${_mp%%/*}"; } && command exec 9>> "$_mp"; } 2> "$_mt/e"; then flock -n -E 75 9 2> "$_mt/e"; _mrc=$?; fi
+  "K "*) kill -KILL "-${_ml#K }" ;;
+  "L "*) _mp=${_ml#L }; _mrc=1
+    if { { [ -d "${_mp%%/*}" ] || mkdir -p -- "${_mp%%/*}"; } && command exec 9>> "$_mp"; } 2>&5; then flock -n -E 75 9 2>&5; _mrc=$?; fi
     [ $_mrc = 0 ] || exec 9>&-
-    _mn=0; [ ! -s "$_mt/e" ] || _mn=$(wc -c < "$_mt/e"); echo "L $_mrc $_mn"; [ "$_mn" = 0 ] || cat "$_mt/e" ;;
+    printf '%%s E\n' "$_mk" >&5; echo "L $_mrc" ;;
   U) exec 9>&- ;;
   *) exit 1 ;;
   esac
@@ -238,10 +249,13 @@ var errSpill = errors.New("the shell is busy")
 // sudo) below which a command that finds the shell busy runs on a session of
 // its own rather than wait: on such a host a session costs a few
 // milliseconds, and the command it would wait for (the facts script, a ping
-// check that waits out its unanswered pings) often takes a hundred. Where
-// the login shell is slow, commands wait their turn. Under sudo with a
-// password commands always wait: the password goes to sudo once per host.
-const spillBelow = 100 * time.Millisecond
+// check that waits out its unanswered pings) often takes a hundred or more.
+// It is a quarter of a second, not less: on a busy machine (10 lab hosts on
+// 2 cores) a bare host's first session took 30-160 ms, the PAM session and
+// sshd's own work included. Where the login shell is slow (pyenv init:
+// about a second), commands wait their turn. Under sudo with a password
+// commands always wait: the password goes to sudo once per host.
+const spillBelow = 250 * time.Millisecond
 
 // shellTurnFor waits for the shell's turn and returns the running shell,
 // started if there was none. The caller gives the turn back. With spill,
@@ -329,7 +343,12 @@ func (c *Client) theShell(ctx context.Context) (*remoteShell, error) {
 // startShell starts a shell and waits until it is ready.
 func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 	start := time.Now()
-	s, free, err := c.startSession(ctx, shellStart(fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks), c.shellPOSIX))
+	every, err := strconv.ParseFloat(c.shellCheck, 64)
+	if err != nil {
+		return nil, fmt.Errorf("the shell's check interval %q: %w", c.shellCheck, err)
+	}
+	silence := strconv.FormatFloat(every*float64(c.shellChecks), 'f', -1, 64)
+	s, free, err := c.startSession(ctx, shellStart(fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks, silence), c.shellPOSIX))
 	if err != nil {
 		return nil, fmt.Errorf("starting the shell: %w", err)
 	}
@@ -357,6 +376,10 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 		case l := <-ready:
 			if l == "ready\n" {
 				rs.cost = time.Since(start)
+				// What the login shell and sudo printed on stderr before.
+				if _, err := rs.stderr(); err != nil {
+					return fail(err)
+				}
 				return rs, nil
 			}
 			if err := c.exitErr(s, "the shell"); err != nil {
@@ -458,10 +481,10 @@ func (rs *remoteShell) lock(path string) error {
 	if err != nil {
 		return err
 	}
-	if tag != "L" || len(f) != 2 {
+	if tag != "L" || len(f) != 1 {
 		return fmt.Errorf("the shell answered %s %v to the lock", tag, f)
 	}
-	stderr, err := rs.out.n(f[1])
+	stderr, err := rs.stderr()
 	if err != nil {
 		return err
 	}
@@ -469,6 +492,11 @@ func (rs *remoteShell) lock(path string) error {
 		return &ExitError{Cmd: "flock -n " + path, Code: f[0], Stderr: string(stderr)}
 	}
 	return nil
+}
+
+// stderr is the next answer's stderr, cut from the session's.
+func (rs *remoteShell) stderr() ([]byte, error) {
+	return rs.s.stderr.cut([]byte(rs.tok+" E\n"), killGrace)
 }
 
 // exchange sends one command and reads its answer, copying stdout to tee
@@ -507,18 +535,12 @@ func (rs *remoteShell) exchange(cmd string, stdin []byte, tee io.Writer, pids ch
 	if err != nil {
 		return Result{}, err
 	}
-	status, more, ok := strings.Cut(strings.TrimSuffix(l, "\n"), " ")
-	code, err := strconv.Atoi(status)
-	if !ok || err != nil || code < 0 || (more != "0" && more != "1") {
+	code, err := strconv.Atoi(strings.TrimSuffix(l, "\n"))
+	if err != nil || code < 0 {
 		return Result{}, fmt.Errorf("the shell answered %q at the end of a command", l)
 	}
-	if more == "1" {
-		err := rs.out.until([]byte(rs.tok+" E\n"), func(chunk []byte) {
-			res.Stderr = append(res.Stderr, chunk...)
-		})
-		if err != nil {
-			return Result{}, err
-		}
+	if res.Stderr, err = rs.stderr(); err != nil {
+		return Result{}, err
 	}
 	if res.ExitCode = code; code != 0 {
 		return res, &ExitError{Code: code, Stderr: string(res.Stderr)}
@@ -547,8 +569,7 @@ func (rs *remoteShell) frame() (string, []int, error) {
 	return fields[0], nums, nil
 }
 
-// shellReader reads the shell's answers: lines, counted bytes, and output
-// up to a marker.
+// shellReader reads the shell's answers: lines, and output up to a marker.
 type shellReader struct {
 	r   io.Reader
 	buf []byte // read from r, not yet taken
@@ -609,16 +630,6 @@ func (sr *shellReader) line() (string, error) {
 			return "", err
 		}
 	}
-}
-
-// n reads n bytes.
-func (sr *shellReader) n(n int) ([]byte, error) {
-	for len(sr.buf) < n {
-		if err := sr.fill(); err != nil {
-			return nil, err
-		}
-	}
-	return append([]byte(nil), sr.take(n)...), nil
 }
 
 // until hands emit everything before the next marker, as it comes, and takes

@@ -101,6 +101,7 @@ func TestShellLockSilence(t *testing.T) {
 	beating, silent := f.dial(t), f.dial(t)
 	for _, c := range []*Client{beating, silent} {
 		c.shellCheck, c.shellChecks = "0.2", 5 // about a second
+		c.shellPOSIX = posixShell
 	}
 	beating.shellBeat = 100 * time.Millisecond
 	silent.shellBeat = time.Hour
@@ -166,5 +167,32 @@ func TestShellLockTakenAgain(t *testing.T) {
 	waitLock(t, p, false, 2*time.Second)
 	if _, err := c.Run(t.Context(), "true", nil); err == nil {
 		t.Error("a command ran in a shell without the lock")
+	}
+}
+
+// A request cut short (the link cut in its middle: the script, or its
+// stdin, never comes in full) ends the shell as silence does, and frees the
+// lock.
+func TestShellCutRequestEnds(t *testing.T) {
+	for _, cut := range []string{"C 100 0\necho", "C 5 100\ntrue\nstdin"} {
+		f := newFixture(t, serverOptions{})
+		f.cfg.OneShell = true
+		c := f.dial(t)
+		c.shellCheck, c.shellChecks = "0.2", 5 // about a second
+		c.shellBeat = time.Hour
+		c.shellPOSIX = posixShell
+		p := filepath.Join(f.dir, "lock")
+		if _, err := c.ShellLock(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		c.shellMu.Lock()
+		rs := c.shell
+		c.shellMu.Unlock()
+		if err := rs.send([]byte(cut)); err != nil {
+			t.Fatal(err)
+		}
+		if !waitLock(t, p, true, 5*time.Second) {
+			t.Errorf("%q: the shell still holds its lock", cut)
+		}
 	}
 }

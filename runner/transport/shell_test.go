@@ -53,7 +53,8 @@ func TestShellPOSIX(t *testing.T) {
 		"StderrAndExitCodes": TestShellStderrAndExitCodes, "OneSessionForManyCommands": TestShellOneSessionForManyCommands,
 		"TimeoutKillsProcessGroup": TestShellTimeoutKillsProcessGroup, "CancelWhileQueued": TestShellCancelWhileQueued,
 		"ReadsStdin": TestShellReadsStdin, "StreamsStdout": TestShellStreamsStdout, "KeepsSessionUmask": TestShellKeepsSessionUmask,
-		"Lock": TestShellLock, "LockTakenAgain": TestShellLockTakenAgain,
+		"Lock": TestShellLock, "LockSilence": TestShellLockSilence, "LockTakenAgain": TestShellLockTakenAgain,
+		"CutRequestEnds": TestShellCutRequestEnds,
 	} {
 		t.Run(name, test)
 	}
