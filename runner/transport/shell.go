@@ -127,10 +127,10 @@ func shellStart(loop string, posix bool) string {
 	return "_mL=" + sh.Quote(loop) + `; [ -n "$BASH_VERSION" ] || ! command -v bash >/dev/null 2>&1 || exec bash -c "$_mL"; eval "$_mL"`
 }
 
-// The shell's watch for a cut link: shellSilenceChecks checks, shellCheckEvery
-// apart, that saw no request line end it (25-30 s, as the lock's own
-// session's 30 s timeout did); mvorch writes a heartbeat every
-// shellHeartbeat.
+// The shell's watch for a cut link: no request line for shellCheckEvery *
+// shellSilenceChecks ends it (30 s under bash, read -t; 25-30 s in a POSIX
+// sh, whose watch looks every shellCheckEvery), as the lock's own session's
+// 30 s timeout did; mvorch writes a heartbeat every shellHeartbeat.
 const (
 	shellCheckEvery    = "5"
 	shellSilenceChecks = 6
