@@ -21,8 +21,9 @@ import (
 // shell start-up and sudo are paid once per host, not once per command.
 //
 // The shell reads request lines on its standard input, always, also while a
-// command runs. The first line is a token, fresh for each shell, that frames
-// every answer; then:
+// command runs. The first line, sent once the shell has said it is ready
+// (not before: a sudo that refused its password would read it as its next
+// try), is a token, fresh for each shell, that frames every answer; then:
 //
 //	"C <script length> <stdin length>\n" <script> <stdin>: run a command
 //	"K <pgid>\n": kill a running command's process group (SIGKILL)
@@ -69,8 +70,7 @@ import (
 // shellCheckEvery), reads the script with head -c and starts the command
 // with setsid sh. Both read stdin, when there is some, with GNU head -c,
 // which reads no more than it is asked for.
-const shellLoop = `IFS= read -r _mk || exit 1
-exec 5>&2
+const shellLoop = `exec 5>&2
 _mt= _mw=
 trap '[ -z "$_mw" ] || kill $_mw 2>/dev/null; [ -z "$_mt" ] || rm -rf "$_mt"' EXIT; trap 'exit 1' HUP PIPE TERM
 case $BASH_VERSION in ""|[123].*|4.0.*) _MVPOSIX=1 ;; esac
@@ -97,9 +97,10 @@ else
   _min() { head -c "$1"; }
   _mjob() { setsid sh -c 'echo "P $$"; . "$0/s"' "$_mt" <"$_mi" 2>&5; }
 fi
+echo ready
+_mline && _mk=$_ml || exit 1
 printf '%%s E\n' "$_mk" >&5
 exec 2>/dev/null
-echo ready
 while _mline; do
   case $_ml in
   .) ;;
@@ -155,6 +156,8 @@ type remoteShell struct {
 	tok string
 	// cost is how long the shell took to start.
 	cost time.Duration
+	// started: stderr has dropped what came before the shell was ready.
+	started bool
 	// wmu keeps each request whole: commands, kills, heartbeats and the
 	// lock's requests come from different goroutines.
 	wmu  sync.Mutex
@@ -357,10 +360,6 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 		rs.closeOnce()
 		return nil, err
 	}
-	// Behind sudo's password, if sudo reads one.
-	if err := rs.send([]byte(rs.tok + "\n")); err != nil {
-		return fail(c.connErr(err))
-	}
 	ready := make(chan string, 1)
 	go func() {
 		l, _ := rs.out.line()
@@ -376,9 +375,10 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 		case l := <-ready:
 			if l == "ready\n" {
 				rs.cost = time.Since(start)
-				// What the login shell and sudo printed on stderr before.
-				if _, err := rs.stderr(); err != nil {
-					return fail(err)
+				// Only now: a sudo that refused its password would read
+				// the token as its next try.
+				if err := rs.send([]byte(rs.tok + "\n")); err != nil {
+					return fail(c.connErr(err))
 				}
 				return rs, nil
 			}
@@ -494,9 +494,18 @@ func (rs *remoteShell) lock(path string) error {
 	return nil
 }
 
-// stderr is the next answer's stderr, cut from the session's.
+// stderr is the next answer's stderr, cut from the session's; the first
+// call drops first what the login shell and sudo printed there before the
+// shell was ready.
 func (rs *remoteShell) stderr() ([]byte, error) {
-	return rs.s.stderr.cut([]byte(rs.tok+" E\n"), killGrace)
+	marker := []byte(rs.tok + " E\n")
+	if !rs.started {
+		if _, err := rs.s.stderr.cut(marker, killGrace); err != nil {
+			return nil, err
+		}
+		rs.started = true
+	}
+	return rs.s.stderr.cut(marker, killGrace)
 }
 
 // exchange sends one command and reads its answer, copying stdout to tee
