@@ -195,7 +195,7 @@ func (r *Runner) applyChange(ctx context.Context, j *journal, rec steps.Record, 
 			// A reload ahead of a restart (live-restore): when it does not
 			// take, the restart goes ahead anyway, and says so.
 			var why string
-			if why, err = reloadDocker(ctx, r.clients[ch.Host], op); why != "" {
+			if why, err = r.reloadDocker(ctx, r.clients[ch.Host], op); why != "" {
 				msg := "the reload did not take (" + why + "), so the restart that follows interrupts the running containers"
 				r.logf("%s: %s", ch.Host, msg)
 				r.note(ch, mu, msg)

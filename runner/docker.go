@@ -88,6 +88,23 @@ func (d *dockerAPI) dial(ctx context.Context, c *transport.Client) (net.Conn, er
 	return nil, fmt.Errorf("%w: %w", errSocketRefused, err)
 }
 
+// dockerAPI is the host's API client, one for the whole command (Close
+// ends it), so that its connections are kept: through dial-stdio, each is a
+// session through sudo and the login shell.
+func (r *Runner) dockerAPI(c *transport.Client) *dockerAPI {
+	r.apisMu.Lock()
+	defer r.apisMu.Unlock()
+	if r.apis == nil {
+		r.apis = map[*transport.Client]*dockerAPI{}
+	}
+	d := r.apis[c]
+	if d == nil {
+		d = newDockerAPI(c)
+		r.apis[c] = d
+	}
+	return d
+}
+
 // close ends the idle connections (and so the dial-stdio process).
 func (d *dockerAPI) close() {
 	d.sock.CloseIdleConnections()
@@ -158,8 +175,7 @@ func (e *dockerSilentError) Unwrap() error { return e.err }
 // then one inspect per container, at once. A dockerd that does not answer
 // /info is a *dockerSilentError (see dockerAnswer).
 func (r *Runner) readDocker(ctx context.Context, host string) (*steps.DockerAPI, error) {
-	d := newDockerAPI(r.clients[host])
-	defer d.close()
+	d := r.dockerAPI(r.clients[host])
 	var api steps.DockerAPI
 	paths := []string{"/info", "/networks", "/images/json", "/containers/json?all=1"}
 	dst := []*[]byte{&api.Info, &api.Networks, &api.Images, new([]byte)}

@@ -32,7 +32,7 @@ func (e *refusedError) Error() string {
 // ("" when it did); err is for a host that could not be worked on at all,
 // or a *refusedError when dockerd rejected the file (it then runs on as it
 // was, and a restart would not start).
-func reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why string, err error) {
+func (r *Runner) reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why string, err error) {
 	cur, mode, exists, err := c.ReadFile(ctx, op.Path)
 	if err != nil {
 		return "", err
@@ -67,8 +67,7 @@ func reloadDocker(ctx context.Context, c *transport.Client, op steps.Op) (why st
 		}
 		return fmt.Sprintf("%s failed: %v", op.Cmd, err), nil
 	}
-	api := newDockerAPI(c)
-	defer api.close()
+	api := r.dockerAPI(c)
 	why = "docker's API did not answer"
 	_ = poll(ctx, reloadWait, func() error {
 		info, err := api.get(ctx, "/info")
@@ -112,7 +111,7 @@ func refusal(log string) string {
 // restarts it (restart, which in a run also puts the previous configuration
 // back if docker does not come up). It returns why it restarted.
 func (r *Runner) reloadOrRestart(ctx context.Context, host string, op steps.Op, restart func() error) (string, error) {
-	why, err := reloadDocker(ctx, r.clients[host], op)
+	why, err := r.reloadDocker(ctx, r.clients[host], op)
 	if err != nil || why == "" {
 		return "", err
 	}

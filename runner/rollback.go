@@ -286,7 +286,7 @@ func (r *Runner) restartKeepingContainers(ctx context.Context, host string) erro
 		return err
 	}
 	off := steps.Op{Kind: steps.OpReloadDocker, Cmd: sh.New("systemctl", "reload", "docker").String(), Path: steps.DaemonJSON, Data: steps.LiveRestoreOff}
-	why, err := reloadDocker(ctx, c, off)
+	why, err := r.reloadDocker(ctx, c, off)
 	if why != "" {
 		r.logf("%s: live-restore stays on in the running dockerd until it next restarts: %s", host, why)
 	}

@@ -56,9 +56,12 @@ type Runner struct {
 	opts    Options
 	clients map[string]*transport.Client
 	facts   map[string]*steps.Facts
-	logMu   sync.Mutex
-	runID   string
-	by      string
+	// apis are the hosts' docker API clients (dockerAPI), kept until Close.
+	apisMu sync.Mutex
+	apis   map[*transport.Client]*dockerAPI
+	logMu  sync.Mutex
+	runID  string
+	by     string
 	// pass asks for an encrypted key's passphrase once for all hosts.
 	pass *transport.Passphrases
 	// becomePass is the one sudo password of this command, if any.
@@ -222,6 +225,12 @@ func (r *Runner) warnOnce(msg string) {
 // Close releases the locks and ends every connection.
 func (r *Runner) Close() {
 	r.Unlock()
+	r.apisMu.Lock()
+	for _, d := range r.apis {
+		d.close()
+	}
+	r.apis = nil
+	r.apisMu.Unlock()
 	if r.opts.Verbose >= 1 {
 		for _, name := range r.hostNames() {
 			if c := r.clients[name]; c != nil {

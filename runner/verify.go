@@ -279,8 +279,7 @@ func (v *VerifyReport) settle() {
 // containerPIDs asks dockerd for the main process of each container; a
 // container that is missing or stopped is a problem (it reaches nothing).
 func (r *Runner) containerPIDs(ctx context.Context, host string, names []string) (map[string]int, []string, error) {
-	d := newDockerAPI(r.clients[host])
-	defer d.close()
+	d := r.dockerAPI(r.clients[host])
 	pids := map[string]int{}
 	var problems []string
 	var mu sync.Mutex
