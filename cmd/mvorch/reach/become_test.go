@@ -1,6 +1,7 @@
 package reach_test
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -63,6 +64,13 @@ func TestLabBecomeSudoPassword(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "the sudo password for ops was not accepted") || strings.Contains(out, "wrong-one") {
 		t.Errorf("wrong password: exit %d\n%s", code, out)
 	}
+	// A wrong password is one failed try for sudo (pam_faillock counts
+	// them), not two: nothing else is written where sudo reads it.
+	for _, host := range []string{"docker01", "docker02"} {
+		if r := lab.Exec(t, host, "journalctl -q --no-pager -t sudo | grep -E 'ops : [0-9]+ incorrect password attempts? '"); r.Code != 0 || strings.Contains(r.Stdout, "attempts ") {
+			t.Errorf("%s: sudo's log of the wrong password (exit %d):\n%s", host, r.Code, r.Stdout)
+		}
+	}
 	labtest.SameSnapshots(t, "after refused runs", before, lab.Snapshots(t))
 
 	code, out = mvorchEnv(t, lab, []string{"MVORCH_BECOME_PASSWORD=" + secret}, "run", "-vv", inv)
@@ -71,6 +79,21 @@ func TestLabBecomeSudoPassword(t *testing.T) {
 	}
 	if strings.Contains(out, secret) {
 		t.Errorf("the sudo password appears in -vv output")
+	}
+	// ops is outside the docker group: dockerd's API is read through
+	// dial-stdio, one session through sudo kept open (and one more after
+	// docker's restart), beside the one shell; sudo with a password never
+	// spills commands onto sessions of their own.
+	for _, host := range []string{"docker01", "docker02"} {
+		var n int
+		for _, l := range strings.Split(out, "\n") {
+			if _, err := fmt.Sscanf(l, host+": %d ssh sessions", &n); err == nil {
+				break
+			}
+		}
+		if n < 2 || n > 3 || strings.Contains(out, host+": 1 of them for commands that found the one shell busy") {
+			t.Errorf("%s: %d ssh sessions as ops; want the shell, dial-stdio and at most one more dial-stdio, and none for a busy shell", host, n)
+		}
 	}
 	if r := lab.Exec(t, "docker01", "grep -r "+secret+" /var/lib/mvorch /etc/sysconfig /etc/systemd/system 2>/dev/null"); r.Code == 0 {
 		t.Errorf("the sudo password was written on the host: %s", r.Stdout)
