@@ -110,10 +110,11 @@ func TestLabOneSessionPerHost(t *testing.T) {
 		return all, spilled
 	}
 	hosts := []string{"docker01", "docker02"}
-	// A login shell that takes 0.3 s (root's .bashrc, as pyenv init would):
-	// every command waits its turn in the one shell.
+	// A login shell that takes 0.3 s (root's .bashrc, as pyenv init would)
+	// and greets on stdout and stderr: every command waits its turn in the
+	// one shell, and the greeting is in no command's output.
 	for _, h := range hosts {
-		lab.MustExec(t, h, "printf 'sleep 0.3\\n' > /root/.bashrc")
+		lab.MustExec(t, h, "printf 'echo Welcome to this host; printf \"%%s\" no-newline; echo a warning >&2; sleep 0.3\\n' > /root/.bashrc")
 	}
 	one := map[string]int{"docker01": 1, "docker02": 1}
 	for _, run := range []string{"cold", "no-op"} {

@@ -97,7 +97,7 @@ else
   _min() { head -c "$1"; }
   _mjob() { setsid sh -c 'echo "P $$"; . "$0/s"' "$_mt" <"$_mi" 2>&5; }
 fi
-echo ready
+echo "ready %[4]s"
 _mline && _mk=$_ml || exit 1
 printf '%%s E\n' "$_mk" >&5
 exec 2>/dev/null
@@ -137,6 +137,10 @@ const (
 	shellSilenceChecks = 6
 	shellHeartbeat     = 5 * time.Second
 )
+
+// maxNoise is how many lines a login script may print on stdout before the
+// shell is ready.
+const maxNoise = 1000
 
 // shellReady bounds the wait for the shell's first line (a sudo asking for
 // a password again would otherwise wait forever).
@@ -351,7 +355,10 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 		return nil, fmt.Errorf("the shell's check interval %q: %w", c.shellCheck, err)
 	}
 	silence := strconv.FormatFloat(every*float64(c.shellChecks), 'f', -1, 64)
-	s, free, err := c.startSession(ctx, shellStart(fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks, silence), c.shellPOSIX))
+	// The ready line ends with a nonce: a login script's greeting without
+	// a newline of its own comes before it on the same line.
+	nonce := rand.Text()
+	s, free, err := c.startSession(ctx, shellStart(fmt.Sprintf(shellLoop, c.shellCheck, c.shellChecks, silence, nonce), c.shellPOSIX))
 	if err != nil {
 		return nil, fmt.Errorf("starting the shell: %w", err)
 	}
@@ -362,7 +369,18 @@ func (c *Client) startShell(ctx context.Context) (*remoteShell, error) {
 	}
 	ready := make(chan string, 1)
 	go func() {
-		l, _ := rs.out.line()
+		// Lines a login script printed (a .bashrc that echoes a greeting)
+		// come first: skipped, up to a bound.
+		var l string
+		for range maxNoise {
+			if l, _ = rs.out.line(); strings.HasSuffix(l, "ready "+nonce+"\n") {
+				l = "ready\n"
+				break
+			}
+			if l == "" {
+				break
+			}
+		}
 		ready <- l
 	}()
 	// sudo reads a refused password's retries from the same stdin, which
