@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // closeBuffer records what it is given and whether it was closed.
@@ -69,8 +70,12 @@ func TestPipeRoundTrip(t *testing.T) {
 	if _, err := io.ReadFull(p, got); err != nil || string(got) != "ping\n" {
 		t.Fatalf("read %q, %v", got, err)
 	}
-	if !strings.Contains(p.Stderr(), "started") {
-		t.Errorf("stderr %q", p.Stderr())
+	// stderr is its own stream on the channel, copied by a goroutine of its
+	// own: it may come in a moment after stdout.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.Stderr(), "started"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stderr %q", p.Stderr())
+		}
 	}
 }
 
