@@ -26,6 +26,13 @@ func lockFree(t *testing.T, p string) bool {
 	return false
 }
 
+// runningShell is c's shell now.
+func runningShell(c *Client) *remoteShell {
+	c.shellMu.Lock()
+	defer c.shellMu.Unlock()
+	return c.shell
+}
+
 // waitLock waits up to d for the lock on p to be free (or held: free false).
 func waitLock(t *testing.T, p string, free bool, d time.Duration) bool {
 	t.Helper()
@@ -139,10 +146,7 @@ func TestShellLockTakenAgain(t *testing.T) {
 	if _, err := c.ShellLock(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	c.shellMu.Lock()
-	rs := c.shell
-	c.shellMu.Unlock()
-	c.dropShell(rs)
+	c.dropShell(runningShell(c))
 	if !waitLock(t, p, true, 2*time.Second) {
 		t.Fatal("the lock outlived its shell")
 	}
@@ -154,10 +158,7 @@ func TestShellLockTakenAgain(t *testing.T) {
 	}
 	// Taken by someone else meanwhile: the next command fails, it does not
 	// run without the lock.
-	c.shellMu.Lock()
-	rs = c.shell
-	c.shellMu.Unlock()
-	c.dropShell(rs)
+	c.dropShell(runningShell(c))
 	waitLock(t, p, true, 2*time.Second)
 	hold := exec.Command("flock", p, "sleep", "3")
 	if err := hold.Start(); err != nil {
@@ -175,20 +176,14 @@ func TestShellLockTakenAgain(t *testing.T) {
 // lock.
 func TestShellCutRequestEnds(t *testing.T) {
 	for _, cut := range []string{"C 100 0\necho", "C 5 100\ntrue\nstdin"} {
-		f := newFixture(t, serverOptions{})
-		f.cfg.OneShell = true
-		c := f.dial(t)
+		f, c := dialShell(t)
 		c.shellCheck, c.shellChecks = "0.2", 5 // about a second
 		c.shellBeat = time.Hour
-		c.shellPOSIX = posixShell
 		p := filepath.Join(f.dir, "lock")
 		if _, err := c.ShellLock(t.Context(), p); err != nil {
 			t.Fatal(err)
 		}
-		c.shellMu.Lock()
-		rs := c.shell
-		c.shellMu.Unlock()
-		if err := rs.send([]byte(cut)); err != nil {
+		if err := runningShell(c).send([]byte(cut)); err != nil {
 			t.Fatal(err)
 		}
 		if !waitLock(t, p, true, 5*time.Second) {
