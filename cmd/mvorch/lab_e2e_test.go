@@ -51,11 +51,6 @@ func variant(t *testing.T, path string, repl ...string) string {
 	return labtest.Variant(t, path, repl...)
 }
 
-func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {
-	t.Helper()
-	return strings.TrimSpace(lab.MustExec(t, host, "systemctl show -p MainPID docker"))
-}
-
 // The article's section 4.2 on a fresh lab: the plan shows every change and
 // changes nothing; run builds it; same-VLAN containers reach each other
 // across hosts and cross-VLAN ones do not; a second run changes nothing and
@@ -117,14 +112,14 @@ func TestLabArticle42EndToEnd(t *testing.T) {
 
 	pids := map[string]string{}
 	for _, h := range lab.Hosts {
-		pids[h.Name] = dockerdPID(t, lab, h.Name)
+		pids[h.Name] = lab.DockerdPID(t, h.Name)
 	}
 	again := lab.MustRunJSON(t, inv)
 	if again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second run changed something: %+v", again)
 	}
 	for _, h := range lab.Hosts {
-		if pid := dockerdPID(t, lab, h.Name); pid != pids[h.Name] {
+		if pid := lab.DockerdPID(t, h.Name); pid != pids[h.Name] {
 			t.Errorf("%s: dockerd restarted by a run with nothing to do (%s -> %s)", h.Name, pids[h.Name], pid)
 		}
 	}
@@ -159,11 +154,11 @@ func TestLabArticle41EndToEnd(t *testing.T) {
 	if r := lab.RunMvorch(t, "plan", "--detailed-exitcode", inv); r.Code != 0 {
 		t.Errorf("plan after the 4.1 run: exit %d\n%s", r.Code, r.Stdout)
 	}
-	pid := dockerdPID(t, lab, "docker01")
+	pid := lab.DockerdPID(t, "docker01")
 	if again := lab.MustRunJSON(t, inv); again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
 		t.Errorf("second 4.1 run: %+v", again.Summary)
 	}
-	if dockerdPID(t, lab, "docker01") != pid {
+	if lab.DockerdPID(t, "docker01") != pid {
 		t.Errorf("second 4.1 run restarted docker")
 	}
 	if r := lab.Exec(t, "docker02", "docker exec bbox2 ping -c1 -W2 203.0.113.139"); r.Code != 0 {

@@ -52,7 +52,7 @@ func TestLabTrustMethodsAndSwitching(t *testing.T) {
 		inv := variant(t, base, `trust = "dropin"`, `trust = "`+method+`"`)
 		pids := map[string]string{}
 		for _, h := range lab.Hosts {
-			pids[h.Name] = dockerdPID(t, lab, h.Name)
+			pids[h.Name] = lab.DockerdPID(t, h.Name)
 		}
 		out := runJSON(t, lab, inv)
 		if !out.Verify.OK {
@@ -69,7 +69,7 @@ func TestLabTrustMethodsAndSwitching(t *testing.T) {
 				t.Errorf("%s -> %s (run %d): %s restarted docker %d times and reloaded it %d times, want %d and %d",
 					prev, method, i, h.Name, restarts[h.Name], reloads[h.Name], wantRestarts, wantReloads)
 			}
-			if pid := dockerdPID(t, lab, h.Name); (pid != pids[h.Name]) != flagChange {
+			if pid := lab.DockerdPID(t, h.Name); (pid != pids[h.Name]) != flagChange {
 				t.Errorf("%s -> %s: %s dockerd %s -> %s (a flag changed: %v)", prev, method, h.Name, pids[h.Name], pid, flagChange)
 			}
 			got := trustArtifacts(t, lab, h.Name, reg)
@@ -161,12 +161,12 @@ func TestLabTrustDaemonJSONReloads(t *testing.T) {
 	})
 	pids := map[string]string{}
 	for _, h := range lab.Hosts {
-		pids[h.Name] = dockerdPID(t, lab, h.Name)
+		pids[h.Name] = lab.DockerdPID(t, h.Name)
 	}
 	samePIDs := func(what string) {
 		t.Helper()
 		for _, h := range lab.Hosts {
-			if pid := dockerdPID(t, lab, h.Name); pid != pids[h.Name] {
+			if pid := lab.DockerdPID(t, h.Name); pid != pids[h.Name] {
 				t.Errorf("%s: %s's dockerd %s -> %s: docker was restarted", what, h.Name, pids[h.Name], pid)
 			}
 		}
@@ -251,7 +251,7 @@ func TestLabTrustLiveRestoreKeepsContainers(t *testing.T) {
 	})
 	pids := map[string]string{}
 	for _, h := range lab.Hosts {
-		pids[h.Name] = dockerdPID(t, lab, h.Name)
+		pids[h.Name] = lab.DockerdPID(t, h.Name)
 	}
 
 	plan := mustMvorch(t, lab, "plan", inv).Stdout
@@ -267,7 +267,7 @@ func TestLabTrustLiveRestoreKeepsContainers(t *testing.T) {
 		if restarts[h.Name] != 1 {
 			t.Errorf("%s: %d restarts, want 1 (the drop-in changes dockerd's flags)", h.Name, restarts[h.Name])
 		}
-		if pid := dockerdPID(t, lab, h.Name); pid == pids[h.Name] {
+		if pid := lab.DockerdPID(t, h.Name); pid == pids[h.Name] {
 			t.Errorf("%s: dockerd was not restarted (MainPID %s)", h.Name, pid)
 		}
 		if lr := lab.MustExec(t, h.Name, "docker info --format '{{.LiveRestoreEnabled}}'"); strings.TrimSpace(lr) != "true" {
@@ -386,7 +386,7 @@ func TestLabTrustSwitchWithLiveRestore(t *testing.T) {
 	starts := otherProjects(t, lab)
 	pids := map[string]string{}
 	for _, h := range lab.Hosts {
-		pids[h.Name] = dockerdPID(t, lab, h.Name)
+		pids[h.Name] = lab.DockerdPID(t, h.Name)
 	}
 	out := runJSON(t, lab, inv)
 	if !out.Verify.OK {
@@ -394,7 +394,7 @@ func TestLabTrustSwitchWithLiveRestore(t *testing.T) {
 	}
 	restarts, _ := dockerApply(out)
 	for _, h := range lab.Hosts {
-		if restarts[h.Name] != 1 || dockerdPID(t, lab, h.Name) == pids[h.Name] {
+		if restarts[h.Name] != 1 || lab.DockerdPID(t, h.Name) == pids[h.Name] {
 			t.Errorf("%s: %d restarts (MainPID %s before), want one", h.Name, restarts[h.Name], pids[h.Name])
 		}
 	}

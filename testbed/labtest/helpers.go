@@ -101,6 +101,14 @@ type RunOut struct {
 	Error string
 }
 
+// DockerdPID is systemd's word for dockerd's main process on host
+// ("MainPID=1234"; "MainPID=0" when docker is not running): a restart
+// changes it.
+func (l *Lab) DockerdPID(t testing.TB, host string) string {
+	t.Helper()
+	return strings.TrimSpace(l.MustExec(t, host, "systemctl show -p MainPID docker"))
+}
+
 // PlanOut is what `mvorch plan --output json` prints, the parts tests read.
 type PlanOut struct {
 	Summary       struct{ Add, Change, Remove int }

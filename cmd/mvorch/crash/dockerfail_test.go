@@ -43,7 +43,7 @@ systemctl restart docker`)
 		t.Fatalf("%s has a daemon.json before the run", host)
 	}
 
-	pid := lab.MustExec(t, host, "systemctl show -p MainPID docker")
+	pid := lab.DockerdPID(t, host)
 	r := lab.RunMvorch(t, "run", inv)
 	t.Logf("run: exit %d\nstderr:\n%s", r.Code, r.Stderr)
 	if r.Code != 1 {
@@ -65,7 +65,7 @@ systemctl restart docker`)
 	} else if cl := lab.MustExec(t, host, dockerdCmdline); !strings.Contains(cl, "--insecure-registry "+other) {
 		t.Errorf("dockerd on %s runs without its own --insecure-registry %s: %q", host, other, cl)
 	}
-	if now := lab.MustExec(t, host, "systemctl show -p MainPID docker"); now != pid {
+	if now := lab.DockerdPID(t, host); now != pid {
 		t.Errorf("docker on %s was restarted (%s -> %s)", host, pid, now)
 	}
 	if r := lab.Exec(t, host, "cat /etc/docker/daemon.json"); r.Code == 0 {

@@ -117,7 +117,7 @@ func TestLabKill9AtManyPoints(t *testing.T) {
 func TestLabSystemctlRestartOutlivesKilledCaller(t *testing.T) {
 	lab := labtest.Get(t)
 	h := lab.Host(t, "docker02")
-	mainPID := func() string { return strings.TrimSpace(lab.MustExec(t, h.Name, "systemctl show -p MainPID docker")) }
+	mainPID := func() string { return lab.DockerdPID(t, h.Name) }
 	pid := mainPID()
 	if pid == "MainPID=0" {
 		t.Fatalf("docker is not running on %s", h.Name)

@@ -30,11 +30,6 @@ func ifindexes(t *testing.T, lab *labtest.Lab, host string) string {
 	return lab.MustExec(t, host, "ip -o link | awk '{print $1, $2}' | grep -v veth | sort")
 }
 
-func dockerdPID(t *testing.T, lab *labtest.Lab, host string) string {
-	t.Helper()
-	return strings.TrimSpace(lab.MustExec(t, host, "systemctl show -p MainPID docker"))
-}
-
 // The article's 4.2 on the three kinds of host at once. plan says which
 // backend each host got and shows the keyfiles and netplan files as diffs,
 // and writes no ifcfg file where there are no network-scripts; run builds
@@ -121,7 +116,7 @@ func TestLabFlavorsArticle42(t *testing.T) {
 
 	idx, pids := map[string]string{}, map[string]string{}
 	for _, h := range lab.Hosts {
-		idx[h.Name], pids[h.Name] = ifindexes(t, lab, h.Name), dockerdPID(t, lab, h.Name)
+		idx[h.Name], pids[h.Name] = ifindexes(t, lab, h.Name), lab.DockerdPID(t, h.Name)
 	}
 	again := lab.MustRunJSON(t, inv)
 	if again.Summary.Added+again.Summary.Changed+again.Summary.Removed != 0 || !again.Verify.OK {
@@ -131,7 +126,7 @@ func TestLabFlavorsArticle42(t *testing.T) {
 		if got := ifindexes(t, lab, h.Name); got != idx[h.Name] {
 			t.Errorf("%s: the second run made interfaces again:\n%s\nwas\n%s", h.Name, got, idx[h.Name])
 		}
-		if pid := dockerdPID(t, lab, h.Name); pid != pids[h.Name] {
+		if pid := lab.DockerdPID(t, h.Name); pid != pids[h.Name] {
 			t.Errorf("%s: the second run restarted docker", h.Name)
 		}
 	}
